@@ -1,0 +1,36 @@
+# One entry point for every kind of user. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-requirements
+
+.PHONY: setup data run test unit nbval bench lint clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)                       ## create .venv and install requirements.txt
+
+data: setup                           ## fetch and verify CIFAR-10 into datasets/
+	$(PY) -m assignment.datasets download
+
+run: data                             ## the main job (see README)
+	$(PY) -m tools.run_notebooks --out build
+
+NBVAL := --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+test: data                            ## every test: unit tests and nbval of both notebooks
+	$(PY) -m pytest tests
+	$(PY) -m pytest $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
+
+bench: setup                          ## benchmarks (not tests): prints ratios measured in one run
+	$(PY) -m bench
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf build dist .pytest_cache
