@@ -23,8 +23,7 @@ run: data                             ## the main job (see README)
 NBVAL := --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 test: data                            ## every test: unit tests and nbval of both notebooks
-	$(PY) -m pytest tests
-	$(PY) -m pytest $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
+	$(PY) -m pytest tests $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
 
 bench: setup                          ## benchmarks (not tests): prints ratios measured in one run
 	$(PY) -m bench
