@@ -1,0 +1,293 @@
+"""First-order update rules used to train neural networks (CS231n assignment 2 API).
+
+Every update rule has the same signature::
+
+    next_w, config = update(w, dw, config=None)
+
+Inputs:
+- w: A numpy array of any shape S giving the current weights.
+- dw: A numpy array of the same shape S giving the gradient of the loss with
+  respect to w.
+- config: A dictionary of hyperparameters (learning rate, momentum, ...) and of
+  the optimizer's state (velocity, moving averages, step count). If None, a new
+  dictionary is created. Missing hyperparameters are filled in with the
+  defaults listed in each function's docstring (``config.setdefault``), and the
+  updated state is written back into the dictionary, so the caller passes the
+  returned config to the next call for the same parameter.
+
+Returns a tuple of:
+- next_w: A numpy array of shape S, the weights after the update. ``w`` itself
+  is never modified in place (CS231n's ``sgd`` does ``w -= ...``; here every
+  rule returns a new array, so a caller may keep ``w`` for comparison).
+- config: The same dictionary that was passed in (or the new one), updated.
+
+The state arrays (``velocity``, ``cache``, ``m``, ``v``) are created as
+``np.zeros_like(w)``, so they have w's shape and dtype; updates keep w's dtype
+(float32 parameters stay float32).
+
+Configuration dictionaries are strict: a key that the rule does not know (for
+example ``momentum`` passed to ``adam``) is a ValueError that names the key and
+lists the accepted ones, so that a misspelt hyperparameter is not silently
+ignored. ``w`` and ``dw`` of different shapes are a ValueError too.
+
+NOTE: For most update rules the default learning rate will probably not
+perform well; other default hyperparameters should work well for a variety of
+problems.
+"""
+
+import math
+
+import numpy as np
+
+UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
+"""Names of the update rules defined here; ``Solver(update_rule=...)`` accepts these."""
+
+_STATE_ARRAYS = ("velocity", "cache", "m", "v")
+
+
+def _prepare(rule, w, dw, config, accepted):
+    """Check the arguments common to every update rule; return the config dict.
+
+    Inputs:
+    - rule: Name of the update rule, used in error messages.
+    - w, dw: Arrays of the same shape S.
+    - config: A dict or None.
+    - accepted: Tuple of the config keys the rule understands.
+
+    Returns:
+    - config: ``config``, or a new empty dict if it was None.
+    """
+    if config is None:
+        config = {}
+    elif not isinstance(config, dict):
+        raise TypeError(
+            f"{rule}: config must be a dict or None, got {type(config).__name__}; "
+            "pass e.g. {'learning_rate': 1e-3}"
+        )
+    w_shape, dw_shape = np.shape(w), np.shape(dw)
+    if w_shape != dw_shape:
+        raise ValueError(
+            f"{rule}: dw has shape {dw_shape}, expected the shape of w {w_shape}; "
+            "pass the gradient of the loss with respect to this same parameter"
+        )
+    unknown = [key for key in config if key not in accepted]
+    if unknown:
+        raise ValueError(
+            f"{rule}: unknown config key(s) {', '.join(map(repr, unknown))}; "
+            f"accepted keys: {', '.join(accepted)}"
+        )
+    for key in _STATE_ARRAYS:
+        state = config.get(key)
+        if state is not None and np.shape(state) != w_shape:
+            raise ValueError(
+                f"{rule}: config[{key!r}] has shape {np.shape(state)}, expected the shape "
+                f"of w {w_shape}; use a separate config dict for every parameter"
+            )
+    return config
+
+
+def sgd(w, dw, config=None):
+    """Performs vanilla stochastic gradient descent.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+
+    Inputs:
+    - w: Array of shape S, current weights.
+    - dw: Array of shape S, gradient of the loss with respect to w.
+    - config: Dict as above, or None.
+
+    Returns a tuple of:
+    - next_w: Array of shape S, ``w - learning_rate * dw``.
+    - config: The updated config dict.
+    """
+    config = _prepare("sgd", w, dw, config, ("learning_rate",))
+    config.setdefault("learning_rate", 1e-2)
+
+    next_w = w - config["learning_rate"] * dw
+    return next_w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    """Performs stochastic gradient descent with momentum.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    - momentum: Scalar between 0 and 1 giving the momentum value (default 0.9).
+      Setting momentum = 0 reduces to sgd.
+    - velocity: Array of shape S, a moving average of the gradients
+      (default ``np.zeros_like(w)``).
+
+    The update is::
+
+        v = momentum * v - learning_rate * dw
+        next_w = w + v
+
+    Inputs:
+    - w: Array of shape S, current weights.
+    - dw: Array of shape S, gradient of the loss with respect to w.
+    - config: Dict as above, or None.
+
+    Returns a tuple of:
+    - next_w: Array of shape S, the updated weights.
+    - config: The updated config dict; ``config['velocity']`` holds the new v.
+    """
+    config = _prepare(
+        "sgd_momentum", w, dw, config, ("learning_rate", "momentum", "velocity")
+    )
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity")
+    if v is None:
+        v = np.zeros_like(w)
+
+    # TODO: Implement the momentum update formula. Store the updated value in
+    # the next_w variable. You should also use and update the velocity v.
+    # Hint: integrate the velocity first (v = momentum * v - learning_rate * dw),
+    # then step the weights along the new velocity.
+    ### BEGIN SOLUTION
+    v = config["momentum"] * v - config["learning_rate"] * dw
+    next_w = w + v
+    ### END SOLUTION
+
+    config["velocity"] = v
+    return next_w, config
+
+
+def rmsprop(w, dw, config=None):
+    """Uses the RMSProp update rule, which uses a moving average of squared
+    gradient values to set adaptive per-parameter learning rates.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    - decay_rate: Scalar between 0 and 1 giving the decay rate for the squared
+      gradient cache (default 0.99).
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero
+      (default 1e-8).
+    - cache: Array of shape S, moving average of second moments of gradients
+      (default ``np.zeros_like(w)``).
+
+    The update is::
+
+        cache = decay_rate * cache + (1 - decay_rate) * dw**2
+        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+
+    Inputs:
+    - w: Array of shape S, current weights.
+    - dw: Array of shape S, gradient of the loss with respect to w.
+    - config: Dict as above, or None.
+
+    Returns a tuple of:
+    - next_w: Array of shape S, the updated weights.
+    - config: The updated config dict; ``config['cache']`` holds the new cache.
+    """
+    config = _prepare(
+        "rmsprop", w, dw, config, ("learning_rate", "decay_rate", "epsilon", "cache")
+    )
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    if config.get("cache") is None:
+        config["cache"] = np.zeros_like(w)
+
+    # TODO: Implement the RMSprop update formula, storing the next value of w
+    # in the next_w variable. Don't forget to update the cache value stored in
+    # config['cache'].
+    # Hint: epsilon is added to the square root of the cache, not inside it.
+    ### BEGIN SOLUTION
+    # Same formula as in the docstring, written with in-place operations on new
+    # arrays (never on the caller's) to halve the passes over memory: the update
+    # runs once per parameter per iteration.
+    decay_rate = config["decay_rate"]
+    cache = np.square(dw)
+    cache *= 1 - decay_rate
+    cache += decay_rate * config["cache"]
+    denom = np.sqrt(cache)
+    denom += config["epsilon"]
+    step = np.divide(dw, denom)
+    step *= config["learning_rate"]
+    next_w = w - step
+    config["cache"] = cache
+    ### END SOLUTION
+
+    return next_w, config
+
+
+def adam(w, dw, config=None):
+    """Uses the Adam update rule, which incorporates moving averages of both the
+    gradient and its square and a bias correction term.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-3, as in CS231n).
+    - beta1: Decay rate for moving average of first moment of gradient
+      (default 0.9).
+    - beta2: Decay rate for moving average of second moment of gradient
+      (default 0.999).
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero
+      (default 1e-8).
+    - m: Array of shape S, moving average of gradient (default zeros).
+    - v: Array of shape S, moving average of squared gradient (default zeros).
+    - t: Iteration number (default 0). It is incremented BEFORE it is used, so
+      the first update uses t = 1 (as CS231n's 2021+ solutions and the Adam
+      paper; the notebooks' expected values assume this).
+
+    The update is::
+
+        t = t + 1
+        m = beta1 * m + (1 - beta1) * dw
+        v = beta2 * v + (1 - beta2) * dw**2
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    Inputs:
+    - w: Array of shape S, current weights.
+    - dw: Array of shape S, gradient of the loss with respect to w.
+    - config: Dict as above, or None.
+
+    Returns a tuple of:
+    - next_w: Array of shape S, the updated weights.
+    - config: The updated config dict; ``m``, ``v`` and ``t`` hold the new state.
+    """
+    config = _prepare(
+        "adam", w, dw, config, ("learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t")
+    )
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    if config.get("m") is None:
+        config["m"] = np.zeros_like(w)
+    if config.get("v") is None:
+        config["v"] = np.zeros_like(w)
+    config.setdefault("t", 0)
+
+    # TODO: Implement the Adam update formula, storing the next value of w in
+    # the next_w variable. Don't forget to update the m, v, and t variables
+    # stored in config.
+    #
+    # NOTE: In order to match the reference output, please modify t _before_
+    # using it in any calculations.
+    ### BEGIN SOLUTION
+    beta1, beta2 = config["beta1"], config["beta2"]
+    t = config["t"] + 1
+    m = beta1 * config["m"]
+    m += (1 - beta1) * dw
+    v = np.square(dw)
+    v *= 1 - beta2
+    v += beta2 * config["v"]
+    # The bias corrections are scalars, so fold them into the step size instead of
+    # forming m_hat and v_hat (two fewer passes over the arrays): with
+    # c2 = sqrt(1 - beta2**t),
+    #   lr * m_hat / (sqrt(v_hat) + eps) = lr * c2 / (1 - beta1**t) * m / (sqrt(v) + eps * c2)
+    # exactly (Kingma & Ba 2015, end of section 2).
+    c2 = math.sqrt(1 - beta2**t)
+    denom = np.sqrt(v)
+    denom += config["epsilon"] * c2
+    step = np.divide(m, denom)
+    step *= config["learning_rate"] * c2 / (1 - beta1**t)
+    next_w = w - step
+    config["t"], config["m"], config["v"] = t, m, v
+    ### END SOLUTION
+
+    return next_w, config

@@ -1,0 +1,620 @@
+"""The training loop: ``Solver`` trains a classification model with minibatch SGD.
+
+API-compatible with CS231n (2021 and later) assignment 2. The Solver performs
+stochastic gradient descent using the update rules defined in ``optim.py``.
+
+It accepts training and validation data and labels, so it can periodically
+check classification accuracy on both training and validation data to watch
+out for overfitting. To train a model, construct a Solver instance, passing
+the model, dataset and options (learning rate, batch size, ...) to the
+constructor, then call ``train()``. After ``train()`` returns,
+``model.params`` contains the parameters that performed best on the
+validation set over the course of training, and the histories
+``solver.loss_history``, ``solver.train_acc_history`` and
+``solver.val_acc_history`` hold the loss of every iteration and the
+accuracies of every check (one check after the first iteration, then one at
+the end of every epoch).
+
+Example usage::
+
+    data = {
+        'X_train': # training data, shape (N_train, d_1, ..., d_k)
+        'y_train': # training labels, shape (N_train,)
+        'X_val':   # validation data, shape (N_val, d_1, ..., d_k)
+        'y_val':   # validation labels, shape (N_val,)
+    }
+    model = MyAwesomeModel(hidden_size=100, reg=10)
+    solver = Solver(model, data,
+                    update_rule='sgd',
+                    optim_config={'learning_rate': 1e-4},
+                    lr_decay=0.95,
+                    num_epochs=5, batch_size=200,
+                    print_every=100)
+    solver.train()
+
+The model must provide:
+- ``model.params``: a dict mapping parameter names to numpy arrays.
+- ``model.loss(X, y)``: with y given, returns ``(loss, grads)`` where loss is a
+  scalar and grads a dict with the same keys as ``model.params``; with
+  ``y=None`` returns scores of shape (N, C) (test-time forward pass).
+
+Randomness follows CS231n, so that a seeded run gives the course's numbers:
+every minibatch is ``np.random.choice(num_train, batch_size)`` (with
+replacement, from the global numpy state), and an accuracy check on more than
+``num_samples`` examples first draws ``np.random.choice(N, num_samples)``.
+
+Beyond CS231n:
+- ``progress=True`` shows a tqdm progress bar (on stderr). With the default
+  ``progress=False`` the Solver writes nothing to stderr; ``verbose`` output
+  goes to stdout.
+- When the loss becomes NaN or infinite, ``train()`` raises ``TrainingDiverged``
+  (a RuntimeError) naming the iteration, the epoch and the loss, instead of
+  training on with garbage. The diverged loss is the last entry of
+  ``loss_history``; the update of that iteration is not applied.
+- Checkpoints (``checkpoint_name``) are written atomically: to a temporary
+  file in the same folder, then renamed over the target, so an interrupted or
+  failing write never leaves a truncated checkpoint or destroys a previous one.
+- A checkpoint holds everything needed to resume (model with its parameters,
+  optimizer state, histories, epoch, iteration, best parameters, the numpy
+  global random state): ``Solver.from_checkpoint(path, data)`` rebuilds the
+  Solver, and its ``train()`` continues where the checkpointed run stopped,
+  giving the same numbers as an uninterrupted run.
+- ``update_rule`` may also be a callable with the signature of ``optim``'s rules.
+- Bad options or data raise a ValueError/TypeError naming the culprit.
+"""
+
+import contextlib
+import math
+import os
+import pickle
+import sys
+import tempfile
+
+import numpy as np
+
+from assignment import optim
+
+# Options accepted by Solver(...) and their defaults (CS231n's, plus ``progress``).
+_DEFAULTS = {
+    "update_rule": "sgd",
+    "optim_config": None,
+    "lr_decay": 1.0,
+    "batch_size": 100,
+    "num_epochs": 10,
+    "num_train_samples": 1000,
+    "num_val_samples": None,
+    "checkpoint_name": None,
+    "print_every": 10,
+    "verbose": True,
+    "progress": False,
+}
+
+# Options that Solver.from_checkpoint lets the caller change; the others come from the
+# checkpoint because changing them would make the saved optimizer state or iteration
+# count meaningless.
+_RESUME_OVERRIDABLE = (
+    "num_epochs",
+    "num_train_samples",
+    "num_val_samples",
+    "checkpoint_name",
+    "print_every",
+    "verbose",
+    "progress",
+)
+
+_DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
+_CHECKPOINT_FORMAT = 1
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite.
+
+    Attributes:
+    - iteration: 1-based iteration whose loss was not finite (as in the verbose
+      output "(Iteration t / T)").
+    - epoch: 1-based epoch during which it happened.
+    - num_epochs: The number of epochs the run was asked for.
+    - loss: The loss value (nan, inf or -inf).
+    """
+
+    def __init__(self, iteration, epoch, num_epochs, loss):
+        self.iteration = iteration
+        self.epoch = epoch
+        self.num_epochs = num_epochs
+        self.loss = loss
+        super().__init__(
+            f"training diverged: loss is {loss} at iteration {iteration} "
+            f"(epoch {epoch} of {num_epochs}); try a smaller learning_rate "
+            "(or weight_scale), or check the model's loss and gradients"
+        )
+
+    def __reduce__(self):
+        # Rebuild from the fields (not from the message) when unpickled, e.g. when the
+        # error crosses a process boundary in a parallel hyperparameter search.
+        return (type(self), (self.iteration, self.epoch, self.num_epochs, self.loss))
+
+
+def _check_int(name, value, minimum, allow_none=False):
+    """Raise a ValueError/TypeError unless value is an int >= minimum (or None if allowed)."""
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        expected = "an int or None" if allow_none else "an int"
+        raise TypeError(f"Solver option {name} must be {expected}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"Solver option {name} must be >= {minimum}, got {value}")
+
+
+class Solver:
+    """Trains a model on a dataset with one of the update rules of ``optim``.
+
+    Required arguments:
+    - model: A model object conforming to the API described in the module
+      docstring (``params`` dict and ``loss(X, y=None)``).
+    - data: A dict of training and validation data with keys:
+      'X_train': Array of shape (N_train, d_1, ..., d_k) of training images
+      'X_val': Array of shape (N_val, d_1, ..., d_k) of validation images
+      'y_train': Array of shape (N_train,) of labels for training images
+      'y_val': Array of shape (N_val,) of labels for validation images
+      Other keys (e.g. X_test) are ignored. The arrays are not copied.
+
+    Optional keyword arguments (an unknown one is a ValueError):
+    - update_rule: A string giving the name of an update rule in optim.py
+      ('sgd', 'sgd_momentum', 'rmsprop', 'adam'), or a callable with the same
+      signature. Default 'sgd'.
+    - optim_config: A dictionary containing hyperparameters that will be
+      passed to the chosen update rule. Each update rule requires different
+      hyperparameters (see optim.py) but all update rules require a
+      'learning_rate' parameter. Each parameter gets its own shallow copy.
+    - lr_decay: A scalar for learning rate decay; after each epoch the
+      learning rate is multiplied by this value. Default 1.0.
+    - batch_size: Size of minibatches used to compute loss and gradient
+      during training. Default 100.
+    - num_epochs: The number of epochs to run for during training. Default 10.
+    - num_train_samples: Number of training samples used to check training
+      accuracy; default is 1000; set to None to use entire training set.
+    - num_val_samples: Number of validation samples to use to check val
+      accuracy; default is None, which uses the entire validation set.
+    - checkpoint_name: If not None, then save model checkpoints here every
+      epoch (and after the first iteration) to the files
+      ``f"{checkpoint_name}_epoch_{epoch}.pkl"``.
+    - print_every: Integer; training losses will be printed every
+      print_every iterations. Default 10.
+    - verbose: Boolean; if set to false then no output will be printed
+      during training. Default True.
+    - progress: Boolean; if true, show a tqdm progress bar on stderr.
+      Default False (nothing is written to stderr).
+
+    Attributes after ``train()``: ``loss_history`` (list of float, one per
+    iteration), ``train_acc_history`` and ``val_acc_history`` (lists of float,
+    one per check), ``epoch`` (completed epochs), ``iteration`` (completed
+    iterations), ``best_val_acc``, ``best_params``, ``optim_configs`` (one
+    config dict per parameter, holding the optimizer state).
+
+    Resuming: ``Solver.from_checkpoint(path, data, **options)``.
+    """
+
+    def __init__(self, model, data, **kwargs):
+        """Construct a new Solver instance (arguments: see the class docstring)."""
+        unknown = [key for key in kwargs if key not in _DEFAULTS]
+        if unknown:
+            raise ValueError(
+                f"Solver: unrecognized option(s) {', '.join(map(repr, unknown))}; "
+                f"valid options: {', '.join(_DEFAULTS)}"
+            )
+        options = {**_DEFAULTS, **kwargs}
+
+        if not isinstance(getattr(model, "params", None), dict) or not callable(
+            getattr(model, "loss", None)
+        ):
+            raise TypeError(
+                f"Solver: model must have a dict 'params' and a method 'loss(X, y=None)', "
+                f"got {type(model).__name__}"
+            )
+        self.model = model
+        self._set_data(data)
+
+        update_rule = options["update_rule"]
+        if isinstance(update_rule, str):
+            if update_rule not in optim.UPDATE_RULES:
+                raise ValueError(
+                    f"Solver: invalid update_rule {update_rule!r}; "
+                    f"valid names: {', '.join(optim.UPDATE_RULES)} (or pass a callable)"
+                )
+            update_rule = getattr(optim, update_rule)
+        elif not callable(update_rule):
+            raise TypeError(
+                "Solver: update_rule must be the name of a rule in optim.py or a callable "
+                f"update(w, dw, config) -> (next_w, config), got {update_rule!r}"
+            )
+        self.update_rule = update_rule
+
+        optim_config = options["optim_config"]
+        if optim_config is None:
+            optim_config = {}
+        elif not isinstance(optim_config, dict):
+            raise TypeError(
+                "Solver: optim_config must be a dict such as {'learning_rate': 1e-3}, "
+                f"got {type(optim_config).__name__}"
+            )
+        self.optim_config = optim_config
+
+        lr_decay = options["lr_decay"]
+        if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float, np.floating)):
+            raise TypeError(f"Solver option lr_decay must be a number, got {lr_decay!r}")
+        if not lr_decay > 0:
+            raise ValueError(f"Solver option lr_decay must be > 0, got {lr_decay}")
+        self.lr_decay = lr_decay
+
+        _check_int("batch_size", options["batch_size"], 1)
+        _check_int("num_epochs", options["num_epochs"], 0)
+        _check_int("num_train_samples", options["num_train_samples"], 1, allow_none=True)
+        _check_int("num_val_samples", options["num_val_samples"], 1, allow_none=True)
+        _check_int("print_every", options["print_every"], 1)
+        self.batch_size = options["batch_size"]
+        self.num_epochs = options["num_epochs"]
+        self.num_train_samples = options["num_train_samples"]
+        self.num_val_samples = options["num_val_samples"]
+        self.print_every = options["print_every"]
+
+        checkpoint_name = options["checkpoint_name"]
+        if checkpoint_name is not None:
+            checkpoint_name = os.fspath(checkpoint_name)
+        self.checkpoint_name = checkpoint_name
+        self.verbose = bool(options["verbose"])
+        self.progress = bool(options["progress"])
+        self._progress_bar = None
+
+        self._reset()
+
+    def _set_data(self, data):
+        """Check ``data`` and store its four arrays (without copying them)."""
+        if not hasattr(data, "keys"):
+            raise TypeError(
+                f"Solver: data must be a dict with keys {', '.join(_DATA_KEYS)}, "
+                f"got {type(data).__name__}"
+            )
+        missing = [key for key in _DATA_KEYS if key not in data]
+        if missing:
+            raise ValueError(
+                f"Solver: data is missing key(s) {', '.join(missing)}; it needs "
+                f"{', '.join(_DATA_KEYS)} (e.g. from assignment.data_utils.get_CIFAR10_data())"
+            )
+        arrays = {}
+        for split in ("train", "val"):
+            # np.asarray does not copy numpy arrays; it only turns lists into arrays.
+            X, y = np.asarray(data[f"X_{split}"]), np.asarray(data[f"y_{split}"])
+            if X.ndim < 1 or y.ndim != 1 or len(X) != len(y):
+                raise ValueError(
+                    f"Solver: X_{split} has shape {X.shape} and y_{split} shape "
+                    f"{y.shape}; expected (N, ...) and (N,) with the same N"
+                )
+            if len(X) == 0:
+                raise ValueError(f"Solver: X_{split} is empty; expected at least one example")
+            if not np.issubdtype(y.dtype, np.integer):
+                raise TypeError(
+                    f"Solver: y_{split} has dtype {y.dtype}, expected integer class labels "
+                    f"in [0, C) (convert with y_{split}.astype(np.int64))"
+                )
+            arrays[split] = X, y
+        self.X_train, self.y_train = arrays["train"]
+        self.X_val, self.y_val = arrays["val"]
+
+    def _reset(self):
+        """Set up some book-keeping variables for optimization. Don't call this manually."""
+        # Set up some variables for book-keeping
+        self.epoch = 0
+        self.iteration = 0
+        self.best_val_acc = 0
+        self.best_params = {}
+        self.loss_history = []
+        self.train_acc_history = []
+        self.val_acc_history = []
+
+        # Make a deep copy of the optim_config for each parameter
+        self.optim_configs = {}
+        for p in self.model.params:
+            d = {k: v for k, v in self.optim_config.items()}
+            self.optim_configs[p] = d
+
+    def _print(self, message):
+        """Print to stdout, above the progress bar if there is one."""
+        if self._progress_bar is not None:
+            self._progress_bar.write(message, file=sys.stdout)
+        else:
+            print(message)
+
+    def _step(self):
+        """Make a single gradient update. This is called by train() and should not
+        be called manually.
+
+        Raises TrainingDiverged (before updating anything but loss_history) if
+        the loss is NaN or infinite.
+        """
+        # Make a minibatch of training data
+        num_train = self.X_train.shape[0]
+        batch_mask = np.random.choice(num_train, self.batch_size)
+        X_batch = self.X_train[batch_mask]
+        y_batch = self.y_train[batch_mask]
+
+        # Compute loss and gradient
+        loss, grads = self.model.loss(X_batch, y_batch)
+        loss = float(loss)
+        self.loss_history.append(loss)
+        if not math.isfinite(loss):
+            raise TrainingDiverged(self.iteration + 1, self.epoch + 1, self.num_epochs, loss)
+
+        # Perform a parameter update
+        for p, w in self.model.params.items():
+            dw = grads[p]
+            config = self.optim_configs[p]
+            next_w, next_config = self.update_rule(w, dw, config)
+            self.model.params[p] = next_w
+            self.optim_configs[p] = next_config
+        self.iteration += 1
+
+    def _checkpoint_state(self):
+        """Return the dict written to a checkpoint file.
+
+        CS231n's keys (model, update_rule, lr_decay, optim_config, batch_size,
+        num_train_samples, num_val_samples, epoch, loss_history,
+        train_acc_history, val_acc_history) plus what resuming needs.
+        update_rule is stored by name for the rules of optim.py.
+        """
+        rule = self.update_rule
+        if getattr(optim, getattr(rule, "__name__", ""), None) is rule:
+            rule = rule.__name__
+        return {
+            "format_version": _CHECKPOINT_FORMAT,
+            "model": self.model,
+            "update_rule": rule,
+            "lr_decay": self.lr_decay,
+            "optim_config": self.optim_config,
+            "batch_size": self.batch_size,
+            "num_train_samples": self.num_train_samples,
+            "num_val_samples": self.num_val_samples,
+            "epoch": self.epoch,
+            "loss_history": self.loss_history,
+            "train_acc_history": self.train_acc_history,
+            "val_acc_history": self.val_acc_history,
+            # Beyond CS231n: everything else needed to resume exactly.
+            "num_epochs": self.num_epochs,
+            "print_every": self.print_every,
+            "verbose": self.verbose,
+            "checkpoint_name": self.checkpoint_name,
+            "num_train": self.X_train.shape[0],
+            "iteration": self.iteration,
+            "optim_configs": self.optim_configs,
+            "best_val_acc": self.best_val_acc,
+            "best_params": self.best_params,
+            "rng_state": np.random.get_state(),
+        }
+
+    def _save_checkpoint(self):
+        """Write ``{checkpoint_name}_epoch_{epoch}.pkl`` atomically (no-op without a name).
+
+        The pickle goes to a temporary file in the same folder, which is flushed to
+        disk and then renamed over the target with os.replace, so the target is
+        either the previous file or the complete new one; the temporary file is
+        removed if anything fails.
+        """
+        if self.checkpoint_name is None:
+            return
+        filename = f"{self.checkpoint_name}_epoch_{self.epoch}.pkl"
+        if self.verbose:
+            self._print(f'Saving checkpoint to "{filename}"')
+        folder = os.path.dirname(os.path.abspath(filename))
+        fd, tmp_name = tempfile.mkstemp(
+            prefix="." + os.path.basename(filename) + ".", suffix=".tmp", dir=folder
+        )
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(self._checkpoint_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp_name, filename)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+
+    @classmethod
+    def from_checkpoint(cls, path, data, **kwargs):
+        """Rebuild a Solver from a checkpoint written by ``_save_checkpoint``.
+
+        The model (with its parameters and any other state it pickles, such as
+        batchnorm running averages), the options, the optimizer state, the
+        histories, epoch, iteration and best parameters all come from the
+        checkpoint, and the numpy global random state is set to the one saved
+        in it, so ``solver.train()`` continues exactly where the checkpointed
+        run was (same minibatches, same numbers as an uninterrupted run).
+        The restored model is ``solver.model`` (a new object).
+
+        Only load checkpoints you trust: they are pickles.
+
+        Inputs:
+        - path: Path of a ``*_epoch_<k>.pkl`` checkpoint file.
+        - data: The same data dict as the original run (same training set size).
+        - kwargs: Options to change: num_epochs (e.g. to train for longer),
+          num_train_samples, num_val_samples, checkpoint_name, print_every,
+          verbose, progress. The others are fixed by the checkpoint.
+
+        Returns:
+        - solver: A Solver ready for ``train()``.
+        """
+        fixed = [key for key in kwargs if key in _DEFAULTS and key not in _RESUME_OVERRIDABLE]
+        if fixed:
+            raise ValueError(
+                f"Solver.from_checkpoint: option(s) {', '.join(fixed)} come from the "
+                f"checkpoint and cannot be changed; changeable: {', '.join(_RESUME_OVERRIDABLE)}"
+            )
+        with open(path, "rb") as f:
+            state = pickle.load(f)
+        needed = ("format_version", "iteration", "optim_configs", "rng_state", "model")
+        missing = [key for key in needed if not isinstance(state, dict) or key not in state]
+        if missing:
+            raise ValueError(
+                f"Solver.from_checkpoint: {os.fspath(path)!r} is not a resumable checkpoint "
+                f"(missing {', '.join(missing)}); it must be written by this Solver "
+                "(CS231n's original checkpoints cannot be resumed)"
+            )
+        if state["format_version"] != _CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"Solver.from_checkpoint: checkpoint format {state['format_version']}, "
+                f"expected {_CHECKPOINT_FORMAT}"
+            )
+        options = {key: state[key] for key in _DEFAULTS if key in state}
+        options.update(kwargs)
+        solver = cls(state["model"], data, **options)
+        if solver.X_train.shape[0] != state["num_train"]:
+            raise ValueError(
+                f"Solver.from_checkpoint: X_train has {solver.X_train.shape[0]} examples, "
+                f"the checkpointed run had {state['num_train']}; pass the same data"
+            )
+        for key in (
+            "epoch",
+            "iteration",
+            "best_val_acc",
+            "best_params",
+            "loss_history",
+            "train_acc_history",
+            "val_acc_history",
+            "optim_configs",
+        ):
+            setattr(solver, key, state[key])
+        np.random.set_state(state["rng_state"])
+        return solver
+
+    def check_accuracy(self, X, y, num_samples=None, batch_size=100):
+        """Check accuracy of the model on the provided data.
+
+        Inputs:
+        - X: Array of data, of shape (N, d_1, ..., d_k)
+        - y: Array of labels, of shape (N,)
+        - num_samples: If not None, subsample the data and only test the model
+          on num_samples datapoints (drawn with np.random.choice(N, num_samples),
+          as CS231n).
+        - batch_size: Split X and y into batches of this size to avoid using
+          too much memory.
+
+        Returns:
+        - acc: Scalar (float) giving the fraction of instances that were
+          correctly classified by the model.
+        """
+        N = X.shape[0]
+        if len(y) != N or N == 0:
+            raise ValueError(
+                f"check_accuracy: X has shape {X.shape} and y shape {np.shape(y)}; "
+                "expected (N, ...) and (N,) with the same N > 0"
+            )
+        _check_int("batch_size", batch_size, 1)
+
+        # Maybe subsample the data. Index the batches through the sample so that
+        # only one batch of X is copied at a time.
+        mask = None
+        if num_samples is not None and N > num_samples:
+            mask = np.random.choice(N, num_samples)
+            N = num_samples
+
+        # Compute predictions in batches
+        num_correct = 0
+        for start in range(0, N, batch_size):
+            if mask is None:
+                rows = slice(start, start + batch_size)
+            else:
+                rows = mask[start : start + batch_size]
+            scores = self.model.loss(X[rows])
+            num_correct += int(np.count_nonzero(np.argmax(scores, axis=1) == y[rows]))
+        return num_correct / N
+
+    def train(self):
+        """Run optimization to train the model.
+
+        Continues from ``self.iteration`` (0 for a new Solver; the saved value
+        for one from ``from_checkpoint``) up to num_epochs epochs, then sets the
+        model's parameters to the best ones seen on the validation set.
+        Raises TrainingDiverged if the loss becomes NaN or infinite.
+        """
+        num_train = self.X_train.shape[0]
+        iterations_per_epoch = max(num_train // self.batch_size, 1)
+        num_iterations = self.num_epochs * iterations_per_epoch
+
+        if self.progress and self.iteration < num_iterations:
+            from tqdm import tqdm  # imported only when asked for
+
+            self._progress_bar = tqdm(
+                total=num_iterations, initial=self.iteration, unit="it", desc="train"
+            )
+        try:
+            while self.iteration < num_iterations:
+                t = self.iteration
+                self._step()
+
+                # Maybe print training loss
+                if self.verbose and t % self.print_every == 0:
+                    self._print(
+                        f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}"
+                    )
+                if self._progress_bar is not None:
+                    self._progress_bar.update(1)
+
+                # At the end of every epoch, increment the epoch counter and decay
+                # the learning rate.
+                epoch_end = (t + 1) % iterations_per_epoch == 0
+                if epoch_end:
+                    self.epoch += 1
+                    self._decay_learning_rates()
+
+                # Check train and val accuracy on the first iteration, the last
+                # iteration, and at the end of each epoch.
+                first_it = t == 0
+                last_it = t == num_iterations - 1
+                if first_it or last_it or epoch_end:
+                    self._check_and_save()
+        finally:
+            if self._progress_bar is not None:
+                self._progress_bar.close()
+                self._progress_bar = None
+
+        # At the end of training swap the best params into the model (copies, so
+        # that further training cannot alter best_params).
+        for k, v in self.best_params.items():
+            self.model.params[k] = v.copy()
+
+    def _decay_learning_rates(self):
+        """Multiply every parameter's learning rate by lr_decay (end of an epoch)."""
+        for k, config in self.optim_configs.items():
+            if "learning_rate" in config:
+                config["learning_rate"] *= self.lr_decay
+            elif self.lr_decay != 1:
+                raise ValueError(
+                    f"Solver: lr_decay={self.lr_decay} but the optimizer config of {k!r} "
+                    "has no 'learning_rate'; use lr_decay=1 with this update rule"
+                )
+
+    def _check_and_save(self):
+        """Check train/val accuracy, keep the best parameters, save a checkpoint."""
+        train_acc = self.check_accuracy(
+            self.X_train, self.y_train, num_samples=self.num_train_samples
+        )
+        val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+
+        # Keep track of the best model (the first check always sets one, so that
+        # a model that never beats 0% accuracy still has parameters to restore).
+        if val_acc > self.best_val_acc or not self.best_params:
+            self.best_val_acc = val_acc
+            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+
+        self._save_checkpoint()
+
+        if self.verbose:
+            self._print(
+                f"(Epoch {self.epoch} / {self.num_epochs}) "
+                f"train acc: {train_acc:f}; val_acc: {val_acc:f}"
+            )
+        if self._progress_bar is not None:
+            self._progress_bar.set_postfix(
+                loss=f"{self.loss_history[-1]:.3g}", train_acc=train_acc, val_acc=val_acc
+            )

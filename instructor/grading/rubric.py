@@ -1,0 +1,311 @@
+"""The rubric: which checks earn which points (read from a TOML file, instructor/rubric.toml).
+
+A *check* is one pass/fail outcome of a grading run, named by a check id:
+
+* ``test:<pytest node id>`` -- one hidden unit test, e.g.
+  ``test:tests/test_layers.py::test_batchnorm_backward``;
+* ``ref:<notebook>::Cell <n>`` -- code cell ``n`` (0-based, code cells only, as nbval counts)
+  of a reference notebook, run by nbval against the student's code;
+* ``own:<notebook>::Cell <n>`` -- code cell ``n`` of the student's own notebook, re-run by
+  nbval to confirm the outputs handed in are what the student's code produces.
+
+A rubric *item* is a named group of checks worth some points::
+
+    [[item]]
+    id = "bn_backward"                      # column name in grades.csv
+    title = "Batch normalization backward"  # shown in feedback
+    points = 6
+    tests = ["tests/test_layers.py::test_batchnorm_backward*"]   # fnmatch on node ids
+    notebook = "BatchNormalization.ipynb"   # reference notebook ...
+    sections = ["Batch normalization: backward"]   # ... cells under these headings ("*": all)
+    own_notebook = "Dropout.ipynb"          # or: every cell of the student's own notebook
+    functions = ["batchnorm_backward"]      # student functions it exercises (feedback hint)
+    partial = false                         # true: points x fraction of checks passed
+
+An item earns its points when every check it selects passed (``partial`` gives a share). An
+item that selects no check at all earns nothing and says so: a rubric typo must not give
+free points (grading the solution with the rubric shows such typos as lost points).
+
+A heading section includes the cells under it up to the next heading of the same or a higher
+level; a ``## Dropout`` section thus includes its ``### Forward`` subsection.
+
+Other tables: ``[limits]`` (see :class:`instructor.grading.sandbox.Limits`; ``step_seconds``,
+``cpu_seconds``, ``memory_gib``, ``file_mib``, ``processes``, ``output_kib``, plus
+``cell_seconds`` per notebook cell and ``test_seconds`` per hidden test) and ``[files]``
+(``notebooks``: the notebooks graded, in notebooks/; ``hidden_support``: folders or files the
+hidden tests need besides the test files, e.g. reference fixtures).
+"""
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None
+
+from instructor.grading.sandbox import GiB, MiB, Limits
+
+DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
+ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "own_notebook",
+             "functions", "partial"}
+LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
+              "output_kib", "cell_seconds", "test_seconds"}
+FILES_KEYS = {"notebooks", "hidden_support"}
+HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+class RubricError(ValueError):
+    """A malformed rubric, naming the file, the item and what to fix."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title: str
+    points: float
+    tests: tuple = ()
+    notebook: str | None = None
+    sections: tuple = ()
+    own_notebook: str | None = None
+    functions: tuple = ()
+    partial: bool = False
+
+
+@dataclass
+class Rubric:
+    items: list
+    limits: Limits = field(default_factory=Limits)
+    cell_seconds: float = 300.0
+    test_seconds: float = 120.0
+    notebooks: tuple = ("Dropout.ipynb", "BatchNormalization.ipynb")
+    hidden_support: tuple = ("tests/fixtures",)
+    source: str = "<dict>"
+
+    @property
+    def max_score(self):
+        return sum(i.points for i in self.items)
+
+    @property
+    def needs_tests(self):
+        return any(i.tests for i in self.items)
+
+    @property
+    def reference_notebooks(self):
+        return sorted({i.notebook for i in self.items if i.notebook})
+
+    @property
+    def own_notebooks(self):
+        return sorted({i.own_notebook for i in self.items if i.own_notebook})
+
+    def to_dict(self):
+        """A plain dict that :func:`from_dict` turns back into this rubric (for Dask jobs)."""
+        lim = self.limits
+        return {
+            "item": [{k: (list(v) if isinstance(v, tuple) else v)
+                      for k, v in vars(i).items() if v not in (None, (), False)}
+                     for i in self.items],
+            "limits": {"step_seconds": lim.wall_seconds, "cpu_seconds": lim.cpu_seconds,
+                       "memory_gib": lim.memory_bytes / GiB, "file_mib": lim.file_bytes / MiB,
+                       "processes": lim.processes, "output_kib": lim.output_bytes / 1024,
+                       "cell_seconds": self.cell_seconds, "test_seconds": self.test_seconds},
+            "files": {"notebooks": list(self.notebooks),
+                      "hidden_support": list(self.hidden_support)},
+        }
+
+
+def _unknown(keys, allowed, where, source):
+    extra = sorted(set(keys) - allowed)
+    if extra:
+        raise RubricError(f"{source}: {where} has unknown key(s) {extra}; "
+                          f"allowed: {sorted(allowed)}")
+
+
+def _strings(value, key, where, source):
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RubricError(f"{source}: {where}: {key} must be a string or a list of strings, "
+                          f"got {value!r}")
+    return tuple(value)
+
+
+def from_dict(data, source="<dict>"):
+    """Validate a parsed rubric (the TOML as a dict) and return a :class:`Rubric`."""
+    _unknown(data, {"item", "limits", "files"}, "the top level", source)
+    items, seen = [], set()
+    for n, raw in enumerate(data.get("item", []), 1):
+        where = f"item {n} ({raw.get('id', 'no id')})"
+        _unknown(raw, ITEM_KEYS, where, source)
+        if not isinstance(raw.get("id"), str) or not re.fullmatch(r"[A-Za-z0-9_.-]+",
+                                                                   raw["id"]):
+            raise RubricError(f"{source}: {where}: id must be letters, digits, '_', '.', '-' "
+                              f"(it becomes a grades.csv column), got {raw.get('id')!r}")
+        if raw["id"] in seen or raw["id"] in ("student", "total"):
+            raise RubricError(f"{source}: {where}: id {raw['id']!r} is used twice or reserved")
+        seen.add(raw["id"])
+        points = raw.get("points")
+        if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
+            raise RubricError(f"{source}: {where}: points must be a number >= 0, got {points!r}")
+        item = Item(
+            id=raw["id"], title=raw.get("title", raw["id"]), points=float(points),
+            tests=_strings(raw.get("tests", []), "tests", where, source),
+            notebook=raw.get("notebook"),
+            sections=_strings(raw.get("sections", []), "sections", where, source),
+            own_notebook=raw.get("own_notebook"),
+            functions=_strings(raw.get("functions", []), "functions", where, source),
+            partial=bool(raw.get("partial", False)),
+        )
+        if bool(item.notebook) != bool(item.sections):
+            raise RubricError(f"{source}: {where}: 'notebook' and 'sections' go together "
+                              "(sections = [\"*\"] selects every cell)")
+        if not (item.tests or item.notebook or item.own_notebook):
+            raise RubricError(f"{source}: {where}: selects no check; give 'tests', "
+                              "'notebook' + 'sections', or 'own_notebook'")
+        items.append(item)
+    if not items:
+        raise RubricError(f"{source}: no [[item]] tables: a rubric needs at least one item")
+    lim = data.get("limits", {})
+    _unknown(lim, LIMIT_KEYS, "[limits]", source)
+    default = Limits()
+    limits = Limits(
+        wall_seconds=float(lim.get("step_seconds", default.wall_seconds)),
+        cpu_seconds=int(lim.get("cpu_seconds", default.cpu_seconds)),
+        memory_bytes=int(lim.get("memory_gib", default.memory_bytes / GiB) * GiB),
+        file_bytes=int(lim.get("file_mib", default.file_bytes / MiB) * MiB),
+        processes=int(lim.get("processes", default.processes)),
+        output_bytes=int(lim.get("output_kib", default.output_bytes / 1024) * 1024),
+    )
+    files = data.get("files", {})
+    _unknown(files, FILES_KEYS, "[files]", source)
+    rubric = Rubric(items=items, limits=limits,
+                    cell_seconds=float(lim.get("cell_seconds", 300.0)),
+                    test_seconds=float(lim.get("test_seconds", 120.0)), source=source)
+    if "notebooks" in files:
+        rubric.notebooks = _strings(files["notebooks"], "notebooks", "[files]", source)
+    if "hidden_support" in files:
+        rubric.hidden_support = _strings(files["hidden_support"], "hidden_support", "[files]",
+                                         source)
+    for item in items:
+        for nb in filter(None, (item.notebook, item.own_notebook)):
+            if nb not in rubric.notebooks:
+                raise RubricError(f"{source}: item {item.id}: notebook {nb!r} is not in "
+                                  f"[files] notebooks {list(rubric.notebooks)}")
+    return rubric
+
+
+def load(path=DEFAULT_RUBRIC):
+    """Read and validate a rubric TOML file."""
+    path = Path(path)
+    if tomllib is None:
+        raise RubricError("reading a TOML rubric needs Python >= 3.11 (tomllib)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"rubric {path} not found; pass --rubric PATH") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(data, source=str(path))
+
+
+# ------------------------------------------------------------------------------------------
+# Notebook sections
+# ------------------------------------------------------------------------------------------
+
+def _source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def code_cell_sections(nb):
+    """For each code cell (nbval's numbering), the headings it sits under, outermost first."""
+    stack, out = [], []   # stack of (level, text)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
+                m = HEADING.match(line)
+                if m:
+                    level = len(m.group(1))
+                    while stack and stack[-1][0] >= level:
+                        stack.pop()
+                    stack.append((level, m.group(2)))
+        elif cell.get("cell_type") == "code":
+            out.append([text for _, text in stack])
+    return out
+
+
+def _norm(text):
+    return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip().lower()
+
+
+def section_cells(nb, sections):
+    """Code-cell numbers under any of the headings ``sections`` (``"*"``: all)."""
+    wanted = {_norm(s) for s in sections}
+    return [n for n, heads in enumerate(code_cell_sections(nb))
+            if "*" in sections or wanted & {_norm(h) for h in heads}]
+
+
+def read_notebook(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------------------------
+# Scoring
+# ------------------------------------------------------------------------------------------
+
+def item_checks(item, outcomes, reference_nbs):
+    """The check ids of ``item`` (sorted). ``outcomes``: check id -> outcome (for tests and
+    own-notebook cells, whose ids are known only after a run); ``reference_nbs``: notebook
+    name -> notebook dict (the reference notebooks, to resolve sections)."""
+    ids = set()
+    for pattern in item.tests:
+        ids |= {c for c in outcomes if c.startswith("test:")
+                and fnmatch.fnmatchcase(c[len("test:"):], pattern)}
+    if item.notebook:
+        nb = reference_nbs.get(item.notebook)
+        if nb is not None:
+            ids |= {f"ref:{item.notebook}::Cell {n}" for n in section_cells(nb, item.sections)}
+    if item.own_notebook:
+        prefix = f"own:{item.own_notebook}::"
+        ids |= {c for c in outcomes if c.startswith(prefix)}
+        ids.add(f"own:{item.own_notebook}")   # the notebook as a whole (present, readable)
+    return sorted(ids)
+
+
+def score(rubric, outcomes, reference_nbs):
+    """Score every item. ``outcomes``: check id -> {"passed": bool, "message": str} (or
+    "skipped": True, which counts neither way). Returns a list of item result dicts."""
+    results = []
+    for item in rubric.items:
+        checks = item_checks(item, outcomes, reference_nbs)
+        counted, failures = 0, []
+        passed = 0
+        for cid in checks:
+            out = outcomes.get(cid)
+            if out is None:
+                if cid.startswith("own:") and "::" not in cid:
+                    continue   # the whole-notebook check is only recorded when it fails
+                out = {"passed": False, "message": "not run (an earlier problem stopped the "
+                       "run before this check)"}
+            if out.get("skipped"):
+                continue
+            counted += 1
+            if out["passed"]:
+                passed += 1
+            else:
+                failures.append({"check": cid, "message": out.get("message", "")})
+        if counted == 0:
+            earned, note = 0.0, "no check of this item ran (see the notes)"
+        elif item.partial:
+            earned, note = item.points * passed / counted, ""
+        else:
+            earned, note = (item.points if passed == counted else 0.0), ""
+        results.append({
+            "id": item.id, "title": item.title, "points": round(earned, 4),
+            "max_points": item.points, "passed": passed, "checks": counted,
+            "failures": failures, "functions": list(item.functions), "note": note,
+        })
+    return results

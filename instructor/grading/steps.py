@@ -1,0 +1,203 @@
+"""The grading steps of one submission, each a sandboxed pytest run in a fresh work folder.
+
+1. :func:`hidden_tests` -- the hidden unit tests (``pytest`` with the reporter plugin, one
+   outcome per test; a per-test timeout; after a crash or a timeout of the whole run, the
+   tests that did not run yet are run again, without the one that crashed, up to
+   ``RERUNS`` times, so one bad function costs only its own tests);
+2. :func:`notebook` with ``kind="ref"`` -- ``pytest --nbval`` of a reference notebook (the
+   solution's outputs) against the student's code, with the project's sanitizer;
+3. :func:`notebook` with ``kind="own"`` -- the same for the student's own notebook: do the
+   outputs handed in come out of the student's code, run top to bottom?
+
+Each returns ``(outcomes, log)``: ``outcomes`` maps check ids (see
+:mod:`instructor.grading.rubric`) to ``{"passed", "message"}`` (or ``"skipped"``), ``log``
+is a :class:`StepLog`. A check that never produced an outcome because the run stopped early
+(timeout, crash, limit) fails with that reason, so the points earned before it are kept and
+the note says what happened.
+
+Shortcut (exact, not a heuristic): when the student's notebook has the same code cells with
+the same outputs as the reference notebook, nbval of it would run the same cells against the
+same code and compare with the same expected outputs as the reference step already did; its
+outcomes are then taken from that run instead of running the notebook a second time.
+"""
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+from instructor.grading import sandbox
+from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
+
+RERUNS = 2
+
+
+@dataclass
+class StepLog:
+    name: str
+    seconds: float
+    problem: str | None = None     # timeout, crash, limit: one sentence
+    output: str = ""               # the tail of the run's output, for the grader
+    attempts: int = 1
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _pytest_cmd(ws, *args):
+    return [sys.executable, "-m", "pytest", "-p", REPORTER_MODULE, "--grading-report-fd",
+            sandbox.REPORT_FD, "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+            "--color=no", *args]
+
+
+def _env(ws):
+    return sandbox.sandbox_env(ws.work, {"PYTHONPATH": str(ws.tools)})
+
+
+def parse_report(text):
+    """The reporter plugin's JSON lines -> (collected ids, started ids, outcome per id)."""
+    collected, started, outcomes = [], [], {}
+    for line in text.splitlines():
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        kind = ev.get("event")
+        if kind == "collected":
+            collected = list(ev.get("nodeids", []))
+        elif kind == "start":
+            started.append(ev["nodeid"])
+        elif kind == "collect-error":
+            outcomes.setdefault("collect:" + ev.get("nodeid", ""), {
+                "passed": False, "message": "could not be collected:\n" + ev.get("message", "")})
+        elif kind == "report":
+            nid, outcome = ev["nodeid"], ev.get("outcome")
+            prev = outcomes.get(nid)
+            if outcome == "failed":
+                outcomes[nid] = {"passed": False, "message": ev.get("message", "")}
+            elif outcome == "skipped" and prev is None:
+                outcomes[nid] = {"passed": False, "skipped": True,
+                                 "message": ev.get("message", "")}
+            elif outcome == "passed" and (prev is None or prev.get("passed")):
+                outcomes[nid] = {"passed": True, "message": ""}
+    return collected, started, outcomes
+
+
+def _first_lines(text, n=12):
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "\n".join(lines[-n:])
+
+
+def hidden_tests(ws, test_ids, rubric, uid=None):
+    """Run the hidden tests; ``test_ids``: the node ids collected against the solution."""
+    start = time.monotonic()
+    meta = ws.meta
+    files = [r for r in meta["hidden"] if r.endswith(".py") and r.split("/")[-1]
+             .startswith("test_")]
+    outcomes, problems, out_tail = {}, [], ""
+    remaining = list(test_ids)
+    attempts = 0
+    collect_error = ""
+    while remaining and attempts <= RERUNS:
+        attempts += 1
+        work = ws.fresh()
+        for rel in meta["hidden"]:
+            ws.add(rel, src=ws.kit / "hidden" / rel)
+        ws.give(uid)
+        done = [t for t in test_ids if t not in remaining]
+        deselect = [a for t in done for a in ("--deselect", t)]
+        cmd = _pytest_cmd(ws, "--grading-test-timeout", f"{rubric.test_seconds:g}",
+                          *deselect, *files)
+        res = sandbox.run(cmd, work, rubric.limits, env=_env(ws), uid=uid)
+        collected, started, got = parse_report(res.report)
+        problem = res.problem(rubric.limits)
+        out_tail = _first_lines(res.output, 30)
+        for key in [k for k in got if k.startswith("collect:")]:
+            collect_error = collect_error or got.pop(key)["message"]
+        for nid, out in got.items():
+            outcomes[f"test:{nid}"] = out
+        unfinished = [t for t in started if t not in got]
+        if problem:
+            problems.append(problem)
+            for nid in unfinished[-1:]:
+                outcomes[f"test:{nid}"] = {"passed": False, "message": "the test run was "
+                                           f"{problem} during this test"}
+        before = len(remaining)
+        remaining = [t for t in test_ids if f"test:{t}" not in outcomes]
+        if not problem or len(remaining) == before:
+            break   # a normal end, or no progress: running again would not help
+    for nid in remaining:
+        msg = ("not run: " + "; ".join(problems)) if problems else (
+            "not collected: the test module could not be imported with this code"
+            + (":\n" + collect_error if collect_error else ""))
+        outcomes[f"test:{nid}"] = {"passed": False, "message": msg}
+    ws.clean_work()
+    return outcomes, StepLog("hidden tests", time.monotonic() - start,
+                             "; ".join(problems) or None, out_tail, attempts)
+
+
+def code_cells(nb_json):
+    return [c for c in nb_json.get("cells", []) if c.get("cell_type") == "code"]
+
+
+def _comparable(nb_json):
+    """Code cells as (source, outputs without execution counts and metadata)."""
+    def src(c):
+        s = c.get("source", "")
+        return "".join(s) if isinstance(s, list) else s
+
+    def outs(c):
+        kept = []
+        for o in c.get("outputs", []):
+            o = {k: v for k, v in o.items() if k not in ("execution_count", "metadata")}
+            kept.append(json.dumps(o, sort_keys=True))
+        return kept
+    return [(src(c), outs(c)) for c in code_cells(nb_json)]
+
+
+def same_as_reference(student_nb, reference_nb):
+    """True when nbval of the student's notebook is exactly the reference step's run."""
+    return _comparable(student_nb) == _comparable(reference_nb)
+
+
+def notebook(ws, nb, data, kind, rubric, uid=None):
+    """nbval of notebook ``nb`` (bytes ``data``) as check ids ``<kind>:<nb>::Cell <n>``."""
+    start = time.monotonic()
+    try:
+        n_cells = len(code_cells(json.loads(data)))
+    except (ValueError, AttributeError, TypeError) as exc:
+        return ({f"{kind}:{nb}": {"passed": False, "message": f"not a readable notebook ({exc})"}},
+                StepLog(f"{kind} {nb}", 0.0, "unreadable notebook"))
+    work = ws.fresh()
+    ws.add(f"notebooks/{nb}", data=data)
+    ws.give(uid)
+    cmd = _pytest_cmd(ws, "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+                      str(ws.tools / SANITIZER), "--nbval-cell-timeout",
+                      f"{rubric.cell_seconds:g}", f"notebooks/{nb}")
+    res = sandbox.run(cmd, work, rubric.limits, env=_env(ws), uid=uid)
+    _, started, got = parse_report(res.report)
+    problem = res.problem(rubric.limits)
+    outcomes = {}
+    for nid, out in got.items():
+        if nid.startswith("collect:"):
+            outcomes[f"{kind}:{nb}"] = out
+            continue
+        cell = nid.split("::", 1)[-1]
+        outcomes[f"{kind}:{nb}::{cell}"] = out
+    for n in range(n_cells):
+        cid = f"{kind}:{nb}::Cell {n}"
+        if cid not in outcomes:
+            running = f"notebooks/{nb}::Cell {n}" in started
+            why = problem or "the notebook run ended early"
+            outcomes[cid] = {"passed": False, "message": (
+                f"the run was {why} while this cell ran" if running else f"not run: {why}")}
+    ws.clean_work()
+    return outcomes, StepLog(f"{kind} {nb}", time.monotonic() - start, problem,
+                             _first_lines(res.output, 30))
+
+
+def reuse(outcomes, nb, src_kind="ref", dst_kind="own"):
+    """Copy the cell outcomes of one run of ``nb`` under another kind (the shortcut above)."""
+    prefix = f"{src_kind}:{nb}::"
+    return {f"{dst_kind}:{nb}::" + k[len(prefix):]: v for k, v in outcomes.items()
+            if k.startswith(prefix)}

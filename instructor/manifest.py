@@ -1,0 +1,84 @@
+"""What the releases contain: the one place that decides which files ship and which stay private.
+
+Both releases (``dist/student`` and ``dist/solution``) hold the same files; they differ only in
+how the solution regions are rendered. Left out of both (the solution release is published, the
+hidden tests and the tool are reused next term):
+
+- the instructor tool itself (``instructor/``), CI (``.ci/``), version control (``.git``),
+  environments and build products (``.venv``, ``build/``, ``dist/``, caches, ``*.egg-info``);
+- downloaded data: everything in ``datasets/`` except ``get_datasets.sh`` and ``README.md``;
+- reference fixtures that give answers away (``tests/fixtures/``: the reference ``.npz`` and the
+  script that makes it);
+- every file whose first line, or whose module docstring, contains ``INSTRUCTOR ONLY``;
+- the tests listed below as HIDDEN (they grade student code: instructor/grading runs them)
+  or TOOLING (they test the instructor tools and the source repository).
+
+Tests that ship (PUBLIC) are those that are meaningful against the stubs: they test given code
+(data loading, the gradient checker, the solver, the notebook check helper) or the student's
+functions through properties and numerical gradients without any reference answers, so a
+student sees them fail with NotImplementedError first and pass once the code is right. Every
+file in ``tests/`` must be classified here; an unclassified one stops the release (so that a new
+test file never ships, or stays hidden, by accident).
+"""
+
+# Directory names left out wherever they occur.
+EXCLUDED_DIR_NAMES = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".ipynb_checkpoints",
+        ".mypy_cache",
+    }
+)
+
+# Top-level paths (relative, POSIX) left out with everything below them.
+EXCLUDED_PREFIXES = ("instructor/", ".ci/", "build/", "dist/", "tests/fixtures/")
+
+# Glob patterns (fnmatch on the relative POSIX path) left out.
+EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", "bench/grading*.py", ".coverage")
+
+# The only files of datasets/ that ship; the data itself is downloaded by the student.
+DATASET_FILES = frozenset({"datasets/get_datasets.sh", "datasets/README.md"})
+
+# The marker that makes a file instructor-only (first line or module docstring).
+INSTRUCTOR_ONLY = "INSTRUCTOR ONLY"
+
+# Test files, by fnmatch pattern on the relative POSIX path.
+PUBLIC_TESTS = (
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/cifar_fixtures.py",
+    "tests/test_datasets.py",
+    "tests/test_data_utils.py",
+    "tests/test_gradient_check.py",
+    "tests/test_notebook_checks.py",
+    "tests/test_solver.py",
+)
+HIDDEN_TESTS = (
+    "tests/test_layers.py",
+    "tests/test_layer_utils.py",
+    "tests/test_fc_net.py",
+    "tests/test_optim.py",
+    "tests/test_experiments.py",
+    "tests/test_batchnorm*.py",
+)
+TOOLING_TESTS = (
+    "tests/test_markers.py",
+    "tests/test_release*.py",
+    "tests/test_collect.py",
+    "tests/test_public_checks.py",
+    "tests/test_grading*.py",
+    "tests/test_run_notebooks.py",
+)
+
+# Text that must not appear in a shipped file (it would point at something left out).
+FORBIDDEN_REFERENCES = (
+    ("reference.npz", "a left-out reference fixture"),
+    ("tests/fixtures", "the left-out reference fixtures"),
+    ("import instructor", "the left-out instructor tool"),
+    ("from instructor", "the left-out instructor tool"),
+)

@@ -1,0 +1,420 @@
+"""Solution-region markers: a small explicit state machine (after nbgrader's clearsolutions).
+
+A solution region is the text between a line ``### BEGIN SOLUTION`` and a line
+``### END SOLUTION``. Both marker lines carry the same indentation as the body between them;
+regions are balanced and never nested. In ``.py`` files and notebook code cells the region is
+directly preceded by a ``# TODO`` comment block (which stays in the student version).
+
+The machine reads one line at a time in one of two states:
+
+    OUTSIDE --BEGIN--> INSIDE --END--> OUTSIDE
+
+and every other transition is an error carrying ``file:line``: an ``END`` while OUTSIDE
+(unbalanced), a ``BEGIN`` while INSIDE (nested), end of text while INSIDE (unclosed), an
+``END`` at another indentation than its ``BEGIN``, a body line indented less than the markers
+(the stub would break the enclosing block), an empty region, and a line that looks like a
+marker but is not exactly one (``## BEGIN SOLUTION``, ``### BEGIN SOLUTION # x``...).
+
+Three renderings of a parsed text, all keeping every byte outside the regions:
+
+- :func:`render_student` replaces each region with a stub: for code, the CS231n banner pair
+  around ``raise NotImplementedError(<message>)`` at the region's indentation; for markdown
+  (inline-question answers), nothing.
+- :func:`render_solution` drops the two marker lines and keeps the body.
+- :func:`restore` puts the regions back into a student rendering; ``restore(render_student(p))``
+  is the original text, byte for byte (the round-trip proof in tests/test_release.py).
+
+Python-specific checks (:func:`enclosing_functions`, :func:`check_stubbable`) find the function
+that encloses each region (its name goes into the stub's message) and reject regions that cannot
+be stubbed: at module level or in a class body (the ``raise`` would run on import), inside a
+string literal, or where the stub does not compile (e.g. inside a bracketed expression).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+BANNER_START = "# *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
+BANNER_END = "# *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
+
+# Substrings that make a line a (possibly malformed) marker or banner.
+_MARKER_WORDS = ("BEGIN SOLUTION", "END SOLUTION")
+_BANNER_WORDS = ("START OF YOUR CODE", "END OF YOUR CODE (DO NOT")
+
+
+class MarkerError(ValueError):
+    """A problem with the solution markers, located at ``path:line`` (1-based)."""
+
+    def __init__(self, path, line, message):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(f"{self.path}:{line}: {message}")
+
+
+@dataclass(frozen=True)
+class Region:
+    """One solution region.
+
+    - begin, end: 0-based indices of the BEGIN and END marker lines in the parsed text
+    - indent: the whitespace before the markers
+    - lines: every line from BEGIN to END inclusive, with their line endings (as in the source)
+    """
+
+    begin: int
+    end: int
+    indent: str
+    lines: tuple[str, ...]
+
+    @property
+    def body(self):
+        """The lines strictly between the markers, with their line endings."""
+        return self.lines[1:-1]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A text split into lines (line endings kept) and its solution regions, in order."""
+
+    path: str
+    lines: tuple[str, ...]
+    regions: tuple[Region, ...]
+
+
+def _indent_of(line):
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _eol(line):
+    """The line ending of `line` ('' for a last line without one)."""
+    stripped = line.rstrip("\r\n")
+    return line[len(stripped) :]
+
+
+def parse(text, path="<text>", *, first_line=1):
+    """Split `text` into lines and find its solution regions with the marker state machine.
+
+    Inputs:
+    - text: str, a whole file or one notebook cell's source
+    - path: used in error messages (e.g. "assignment/layers.py" or "notebooks/X.ipynb cell 7")
+    - first_line: the 1-based line number of text's first line in `path` (for messages)
+
+    Returns a Parsed. Raises MarkerError (file:line) for every malformed-marker case listed in
+    the module docstring, and for a CS231n banner line in the source (banners are what the
+    student version is made of; in the source they would make the round trip ambiguous).
+    """
+    lines = tuple(text.splitlines(keepends=True))
+    regions = []
+    state = "OUTSIDE"
+    begin = None
+    indent = ""
+
+    def where(i):
+        return first_line + i
+
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        upper = stripped.upper()
+        is_begin = stripped == BEGIN
+        is_end = stripped == END
+        if not (is_begin or is_end) and any(w in upper for w in _MARKER_WORDS):
+            raise MarkerError(
+                path,
+                where(i),
+                f"malformed marker {stripped!r}: a marker line must be exactly {BEGIN!r} or "
+                f"{END!r} (plus indentation)",
+            )
+        if any(w in upper for w in _BANNER_WORDS):
+            raise MarkerError(
+                path,
+                where(i),
+                f"student banner {stripped!r} in the source: mark solutions with {BEGIN!r} / "
+                f"{END!r} only; the release tool writes the banners",
+            )
+        if state == "OUTSIDE":
+            if is_begin:
+                state, begin, indent = "INSIDE", i, _indent_of(line)
+            elif is_end:
+                raise MarkerError(
+                    path, where(i), f"{END!r} without a matching {BEGIN!r} (unbalanced markers)"
+                )
+        else:  # INSIDE
+            if is_begin:
+                raise MarkerError(
+                    path,
+                    where(i),
+                    f"nested {BEGIN!r}: the region opened at line {where(begin)} is not closed "
+                    "yet (regions cannot be nested)",
+                )
+            if is_end:
+                if _indent_of(line) != indent:
+                    raise MarkerError(
+                        path,
+                        where(i),
+                        f"{END!r} is indented {len(_indent_of(line))} columns but its "
+                        f"{BEGIN!r} at line {where(begin)} is indented {len(indent)}: give "
+                        "both markers the indentation of the code between them",
+                    )
+                body = lines[begin + 1 : i]
+                if not any(b.strip() for b in body):
+                    raise MarkerError(
+                        path, where(begin), "empty solution region: put the solution between "
+                        "the markers or delete them"
+                    )
+                regions.append(Region(begin, i, indent, lines[begin : i + 1]))
+                state = "OUTSIDE"
+            elif stripped and not line.startswith(indent):
+                raise MarkerError(
+                    path,
+                    where(i),
+                    f"line is indented less than the {BEGIN!r} marker at line {where(begin)}: "
+                    "the region would not be replaceable by a stub at the marker's "
+                    "indentation; indent the markers like the code between them",
+                )
+    if state == "INSIDE":
+        raise MarkerError(
+            path, where(begin), f"{BEGIN!r} is never closed by {END!r} (unbalanced markers)"
+        )
+    return Parsed(str(path), lines, tuple(regions))
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderings
+# ---------------------------------------------------------------------------------------------
+
+
+def code_stub(indent, message, eol="\n"):
+    """The student stub for a code region: banner pair around raise NotImplementedError.
+
+    Returns a list of lines (the last one ending with `eol`, which may be '').
+    """
+    return [
+        f"{indent}{BANNER_START}\n",
+        f"{indent}raise NotImplementedError(\n",
+        f"{indent}    {message!r}\n",
+        f"{indent})\n",
+        f"{indent}{BANNER_END}{eol}",
+    ]
+
+
+def render_student(parsed, messages=None, *, kind="code"):
+    """The student version of a parsed text.
+
+    Inputs:
+    - parsed: Parsed
+    - messages: for kind="code", one NotImplementedError message per region (a sequence of the
+      length of parsed.regions)
+    - kind: "code" (regions become stubs) or "markdown" (regions are removed)
+
+    Returns the student text (str).
+    """
+    if kind not in ("code", "markdown"):
+        raise ValueError(f"kind is {kind!r}, expected 'code' or 'markdown'")
+    if kind == "code" and (messages is None or len(messages) != len(parsed.regions)):
+        raise ValueError(
+            f"messages: expected one message per region ({len(parsed.regions)}), got "
+            f"{None if messages is None else len(messages)}"
+        )
+    out = []
+    pos = 0
+    for k, region in enumerate(parsed.regions):
+        out.extend(parsed.lines[pos : region.begin])
+        if kind == "code":
+            out.extend(code_stub(region.indent, messages[k], _eol(region.lines[-1])))
+        elif region.end == len(parsed.lines) - 1 and not _eol(region.lines[-1]) and out:
+            # The region closed the text without a final newline: so does the student text.
+            out[-1] = out[-1].rstrip("\r\n")
+        pos = region.end + 1
+    out.extend(parsed.lines[pos:])
+    return "".join(out)
+
+
+def render_solution(parsed):
+    """The solution version: the marker lines removed, everything else kept."""
+    out = []
+    pos = 0
+    for region in parsed.regions:
+        out.extend(parsed.lines[pos : region.begin])
+        out.extend(region.body)
+        if region.end == len(parsed.lines) - 1 and not _eol(region.lines[-1]) and out:
+            out[-1] = out[-1].rstrip("\r\n")
+        pos = region.end + 1
+    out.extend(parsed.lines[pos:])
+    return "".join(out)
+
+
+def find_stubs(text, path="<student>"):
+    """Locate the banner-pair stubs in a student code text.
+
+    Returns a list of (start, end) 0-based line indices of each START and END banner line.
+    Raises MarkerError on an unbalanced banner.
+    """
+    lines = text.splitlines(keepends=True)
+    stubs = []
+    start = None
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s == BANNER_START:
+            if start is not None:
+                raise MarkerError(path, i + 1, "nested START OF YOUR CODE banner")
+            start = i
+        elif s == BANNER_END:
+            if start is None:
+                raise MarkerError(path, i + 1, "END OF YOUR CODE banner without a START")
+            stubs.append((start, i))
+            start = None
+    if start is not None:
+        raise MarkerError(path, start + 1, "START OF YOUR CODE banner is never closed")
+    return stubs
+
+
+def restore(student_text, regions, *, kind="code", path="<student>"):
+    """Put solution regions back into a student text (the inverse of render_student).
+
+    For code the stubs are found independently, by their banners; for markdown (where a region
+    leaves nothing behind) each region goes back where it was, shifted by the lines the earlier
+    regions took.
+
+    Returns the restored text (str).
+    """
+    lines = student_text.splitlines(keepends=True)
+    if kind == "code":
+        stubs = find_stubs(student_text, path)
+    else:
+        stubs, removed = [], 0
+        for region in regions:
+            at = region.begin - removed
+            stubs.append((at, at - 1))  # an empty span before line `at`
+            removed += len(region.lines)
+    if len(stubs) != len(regions):
+        raise ValueError(
+            f"{path}: {len(stubs)} stubs in the student text but {len(regions)} regions given"
+        )
+    out = []
+    pos = 0
+    for (start, end), region in zip(stubs, regions, strict=True):
+        out.extend(lines[pos:start])
+        if out and not _eol(out[-1]):
+            out[-1] += "\n"
+        out.extend(region.lines)
+        pos = end + 1
+    out.extend(lines[pos:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python checks: enclosing function, stubbable places
+# ---------------------------------------------------------------------------------------------
+
+
+def _function_spans(tree):
+    """(first_line, last_line, qualname) for every function in an AST, outermost first."""
+    spans = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{prefix}{child.name}"
+                spans.append((child.lineno, child.end_lineno, name))
+                visit(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return spans
+
+
+def enclosing_functions(python_source, parsed):
+    """The qualified name of the innermost function enclosing each region (None if none).
+
+    Inputs:
+    - python_source: the text as Python (for notebook cells: IPython magics already
+      transformed, with the same line numbering)
+    - parsed: Parsed of the same text
+
+    Returns a list of str or None, one per region. Raises MarkerError if the text does not parse.
+    """
+    try:
+        tree = ast.parse(python_source)
+    except SyntaxError as e:
+        raise MarkerError(parsed.path, e.lineno or 1, f"source does not parse: {e.msg}") from e
+    spans = _function_spans(tree)
+    names = []
+    for region in parsed.regions:
+        line = region.begin + 1
+        inner = None
+        for first, last, name in spans:
+            if first < line <= last and (inner is None or first >= inner[0]):
+                inner = (first, name)
+        names.append(inner[1] if inner else None)
+    return names
+
+
+def _string_spans(python_source):
+    """1-based (first, last) line spans of multi-line string tokens."""
+    spans = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(python_source).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                spans.append((tok.start[0], tok.end[0]))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # ast.parse reports the real problem
+    return spans
+
+
+def check_stubbable(python_source, parsed, names, *, allow_top_level=False, to_python=None):
+    """Reject regions that a raise-stub cannot replace.
+
+    Inputs:
+    - python_source, parsed: as for enclosing_functions
+    - names: enclosing_functions(python_source, parsed)
+    - allow_top_level: True for notebook cells, where a top-level raise only stops that cell
+    - to_python: function turning the stubbed text into Python (IPython's cell transformer for
+      notebook cells); None for plain Python
+
+    Raises MarkerError at the first region that is inside a string literal, outside any
+    function (unless allowed), or whose stub does not compile.
+    """
+    strings = _string_spans(python_source)
+    for region, name in zip(parsed.regions, names, strict=True):
+        line = region.begin + 1
+        for first, last in strings:
+            if first <= line <= last:
+                raise MarkerError(
+                    parsed.path, line, "solution marker inside a string literal (lines "
+                    f"{first}-{last}): markers must be comment lines in code"
+                )
+        if name is None and not allow_top_level:
+            raise MarkerError(
+                parsed.path,
+                line,
+                "solution region outside any function: its stub `raise NotImplementedError` "
+                "would run on import; move the region into a function body",
+            )
+    stubbed = render_student(parsed, ["x"] * len(parsed.regions))
+    if to_python is not None:
+        stubbed = to_python(stubbed)
+    try:
+        compile(stubbed, parsed.path, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        # Blame the region that contains (or is nearest above) the failing stub line.
+        blamed = parsed.regions[0]
+        shift = 0
+        for region in parsed.regions:
+            stub_first = region.begin + shift + 1
+            if stub_first <= (e.lineno or 0):
+                blamed = region
+            shift += 5 - len(region.lines)
+        raise MarkerError(
+            parsed.path,
+            blamed.begin + 1,
+            f"this region cannot be replaced by a stub: the stubbed code does not compile "
+            f"({e.msg}); put the markers around whole statements",
+        ) from e

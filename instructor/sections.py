@@ -1,0 +1,79 @@
+"""Where each student function is checked: the one mapping behind every stub's message.
+
+A stub in the student release reads, for example::
+
+    raise NotImplementedError(
+        "batchnorm_backward: not implemented yet; see notebooks/BatchNormalization.ipynb, "
+        "section 'Batch normalization: backward pass' (check: python -m assignment check batchnorm)"
+    )
+
+SECTIONS maps the qualified name of the function that encloses a solution region in a ``.py``
+file (``"layers.batchnorm_backward"`` is spelled ``batchnorm_backward``; methods are
+``Class.method``) to a :class:`Where`. The release fails, naming file and line, for a region
+whose function is not listed here, and for a listed notebook section that is not a markdown
+heading of that notebook (so that a renamed heading cannot leave stale messages behind).
+Regions inside notebook code cells need no entry: their section is the markdown heading above
+the cell.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a function is checked.
+
+    - notebook: file name in notebooks/ (e.g. "Dropout.ipynb"), or None if no notebook checks it
+    - section: the text of a markdown heading in that notebook (without the leading #s)
+    - part: the part of `python -m assignment check PART` that checks it
+    """
+
+    notebook: str | None
+    section: str | None
+    part: str
+
+
+_DROPOUT = "Dropout.ipynb"
+_BN = "BatchNormalization.ipynb"
+
+SECTIONS = {
+    "affine_forward": Where(None, None, "affine"),
+    "affine_backward": Where(None, None, "affine"),
+    "relu_forward": Where(None, None, "relu"),
+    "relu_backward": Where(None, None, "relu"),
+    "softmax_loss": Where(None, None, "losses"),
+    "svm_loss": Where(None, None, "losses"),
+    "batchnorm_forward": Where(_BN, "Batch normalization: forward", "batchnorm"),
+    "batchnorm_backward": Where(_BN, "Batch normalization: backward", "batchnorm"),
+    "batchnorm_backward_alt": Where(_BN, "Batch normalization: alternative backward", "batchnorm"),
+    "layernorm_forward": Where(_BN, "Layer normalization", "layernorm"),
+    "layernorm_backward": Where(_BN, "Layer normalization", "layernorm"),
+    "dropout_forward": Where(_DROPOUT, "Dropout: forward pass", "dropout"),
+    "dropout_backward": Where(_DROPOUT, "Dropout: backward pass", "dropout"),
+    "affine_norm_relu_forward": Where(_BN, "Fully connected networks with batch normalization",
+                                      "fc_net"),
+    "affine_norm_relu_backward": Where(_BN, "Fully connected networks with batch normalization",
+                                       "fc_net"),
+    "hidden_layer_forward": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
+    "hidden_layer_backward": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
+    "FullyConnectedNet.__init__": Where(_DROPOUT, "Fully connected networks with dropout",
+                                        "fc_net"),
+    "FullyConnectedNet.loss": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
+    "sgd_momentum": Where(None, None, "optim"),
+    "rmsprop": Where(None, None, "optim"),
+    "adam": Where(None, None, "optim"),
+}
+
+
+def stub_message(name, where):
+    """The NotImplementedError message for function `name` checked at `where` (a Where)."""
+    msg = f"{name}: not implemented yet"
+    if where.notebook:
+        msg += f"; see notebooks/{where.notebook}, section '{where.section}'"
+    return msg + f" (check: python -m assignment check {where.part})"
+
+
+def notebook_stub_message(name, notebook, section):
+    """The message for a region in a notebook code cell (name None: the cell's own code)."""
+    what = name if name else "this cell"
+    return f"{what}: not implemented yet; see notebooks/{notebook}, section '{section}'"
