@@ -77,7 +77,7 @@ class ResumableDownloader:
 
     def __call__(self, url: str, output_file: str, pooch) -> None:
         import requests  # pooch's own dependency; imported late to keep imports fast
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bar on stderr (tqdm.auto would need ipywidgets)
 
         have = self.part.stat().st_size if self.part.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
@@ -87,7 +87,7 @@ class ResumableDownloader:
                 self.part.unlink()
                 raise _IncompleteBody("server refused to resume; restarting from zero")
             response.raise_for_status()
-            resumed = have and response.status_code == 206
+            resumed = have > 0 and response.status_code == 206
             if resumed and not response.headers.get("Content-Range", "").startswith(
                     f"bytes {have}-"):
                 self.part.unlink()

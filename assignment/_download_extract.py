@@ -70,8 +70,10 @@ def extract_safely(tarball: Path, target: Path, top: str, required: Iterable[str
 
     Inputs:
     - tarball: Path of a .tar.gz whose members all lie below `top/`.
-    - target: Path the extracted `top` folder is renamed to (its parent must be writable); an
-      existing `target` is replaced only after the new one is complete.
+    - target: Path the extracted `top` folder is renamed to (its parent must be writable). A new
+      `target` appears in one rename; an existing one is replaced only after the new one is
+      complete, by two renames (old aside, new in), so it is missing for an instant, never
+      partial.
     - top: str, name of the archive's top folder (e.g. "cifar-10-batches-py").
     - required: file names that must be present below `top` (else UnsafeArchiveError).
 

@@ -14,7 +14,8 @@ names that folder itself (the one with the batches in it, not its parent); a dow
 extracts into it. Extraction replaces the folder as a whole, so a folder holding anything else
 than CIFAR-10's files is refused (ValueError) rather than replaced.
 
-Sources, first match wins; command-line flags win over environment variables:
+Sources, first match wins; command-line flags win over environment variables (so `--url` wins
+over CIFAR10_TARBALL):
 1. a local tarball, `--tarball PATH` or `CIFAR10_TARBALL` (read in place, never deleted);
 2. a URL, `--url URL` or `CIFAR10_URL`, default the official
    https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz.
@@ -57,11 +58,14 @@ BATCH_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = REPO_ROOT / "datasets" / FOLDER_NAME
 
-ENV_DIR, ENV_URL, ENV_TARBALL, ENV_MD5 = "CIFAR10_DIR", "CIFAR10_URL", "CIFAR10_TARBALL", \
-    "CIFAR10_MD5"
+ENV_DIR = "CIFAR10_DIR"
+ENV_URL = "CIFAR10_URL"
+ENV_TARBALL = "CIFAR10_TARBALL"
+ENV_MD5 = "CIFAR10_MD5"
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 # What may be in a data folder that extraction is allowed to replace.
-_KNOWN_NAMES = frozenset(BATCH_FILES) | {"batches.meta", "readme.html", ".npy-cache"}
+_KNOWN_NAMES = frozenset(BATCH_FILES) | {"batches.meta", "readme.html", ".npy-cache",
+                                         ".DS_Store"}
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -137,7 +141,7 @@ def _refuse_foreign(folder: Path) -> None:
         hint = (f" Did you mean {folder / FOLDER_NAME}?" if (folder / FOLDER_NAME).exists()
                 else "")
         raise ValueError(
-            f"the CIFAR-10 folder {folder} is incomplete and also holds other files "
+            f"the CIFAR-10 folder {folder} holds files that are not CIFAR-10's "
             f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); it would be "
             f"replaced as a whole, so nothing was done. {ENV_DIR} and --dest name the "
             f"{FOLDER_NAME} folder itself, not its parent.{hint}")
@@ -147,6 +151,55 @@ def _md5_of(path: Path) -> str:
     import pooch
 
     return pooch.file_hash(str(path), alg="md5")
+
+
+def _obtain(folder: Path, *, tarball, url: str, md5: str, keep_tarball: bool,
+            progressbar: bool, retries: int, backoff: float, timeout: float,
+            say: Callable[[str], None]) -> None:
+    """Fetch (or take the local tarball), verify and extract into `folder`; caller holds the lock.
+
+    Raises DatasetUnavailableError saying what was tried and the ways out.
+    """
+    parent = folder.parent
+    cleanup_leftovers(parent)
+    downloaded = None
+    if tarball is not None:
+        source = Path(tarball).expanduser().absolute()
+        tried = f"local tarball {source} (expected MD5 {md5})"
+        if not source.is_file():
+            raise DatasetUnavailableError(
+                f"CIFAR-10 is missing from {folder}.\nTried: {tried}: no such file.\n"
+                + _ways_out(folder))
+        say(f"Checking MD5 of {source} ...")
+        actual = _md5_of(source)
+        if actual != md5:
+            raise DatasetUnavailableError(
+                f"CIFAR-10 is missing from {folder}.\nTried: {tried}: its MD5 is {actual}. "
+                "The file is truncated or another file, or the expected MD5 is wrong "
+                "(the file was left untouched).\n" + _ways_out(folder))
+    else:
+        tried = f"download of {url} (expected MD5 {md5})"
+        dest = parent / TARBALL_NAME
+        say(f"Downloading CIFAR-10 from {url} to {dest}")
+        try:
+            source = downloaded = download(url, md5, dest, retries=retries,
+                                           backoff=backoff, progressbar=progressbar,
+                                           timeout=timeout, log=say)
+        except DownloadError as exc:
+            raise DatasetUnavailableError(
+                f"CIFAR-10 is missing from {folder}.\nTried: {tried}: {exc}\n"
+                + _ways_out(folder)) from exc
+    say(f"Extracting {source} to {folder}")
+    try:
+        extract_safely(source, folder, FOLDER_NAME, BATCH_FILES)
+    except (UnsafeArchiveError, BrokenArchiveError) as exc:
+        if downloaded is not None:
+            downloaded.unlink(missing_ok=True)  # verified yet bad: do not reuse it
+        raise DatasetUnavailableError(
+            f"CIFAR-10 is missing from {folder}.\nTried: {tried}: the archive was "
+            f"rejected: {exc}\n" + _ways_out(folder)) from exc
+    if downloaded is not None and not keep_tarball:
+        downloaded.unlink(missing_ok=True)
 
 
 def ensure_cifar10(root: str | os.PathLike | None = None, *, url: str | None = None,
@@ -194,53 +247,25 @@ def ensure_cifar10(root: str | os.PathLike | None = None, *, url: str | None = N
 
     _refuse_foreign(folder)
     parent = folder.parent
+    created = [p for p in (parent, *parent.parents) if not p.exists()]  # deepest first
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatasetUnavailableError(f"Cannot create {parent}: {exc}\n"
                                       f"Point {ENV_DIR} at a writable place.") from exc
-    with _locked(parent):
-        if not force and is_complete(folder):  # another process finished while we waited
-            return folder
-        cleanup_leftovers(parent)
-        downloaded = None
-        if tarball is not None:
-            source = Path(tarball).expanduser().absolute()
-            tried = f"local tarball {source} (expected MD5 {md5})"
-            if not source.is_file():
-                raise DatasetUnavailableError(
-                    f"CIFAR-10 is missing from {folder}.\nTried: {tried}: no such file.\n"
-                    + _ways_out(folder))
-            say(f"Checking MD5 of {source} ...")
-            actual = _md5_of(source)
-            if actual != md5:
-                raise DatasetUnavailableError(
-                    f"CIFAR-10 is missing from {folder}.\nTried: {tried}: its MD5 is {actual}. "
-                    "The file is truncated or another file, or the expected MD5 is wrong "
-                    "(the file was left untouched).\n" + _ways_out(folder))
-        else:
-            tried = f"download of {url} (expected MD5 {md5})"
-            dest = parent / TARBALL_NAME
-            say(f"Downloading CIFAR-10 from {url} to {dest}")
+    try:
+        with _locked(parent):
+            if force or not is_complete(folder):  # another process may have finished meanwhile
+                _obtain(folder, tarball=tarball, url=url, md5=md5, keep_tarball=keep_tarball,
+                        progressbar=progressbar, retries=retries, backoff=backoff,
+                        timeout=timeout, say=say)
+    except BaseException:
+        for made in created:  # remove the folders this call created, if still empty
             try:
-                source = downloaded = download(url, md5, dest, retries=retries,
-                                               backoff=backoff, progressbar=progressbar,
-                                               timeout=timeout, log=say)
-            except DownloadError as exc:
-                raise DatasetUnavailableError(
-                    f"CIFAR-10 is missing from {folder}.\nTried: {tried}: {exc}\n"
-                    + _ways_out(folder)) from exc
-        say(f"Extracting {source} to {folder}")
-        try:
-            extract_safely(source, folder, FOLDER_NAME, BATCH_FILES)
-        except (UnsafeArchiveError, BrokenArchiveError) as exc:
-            if downloaded is not None:
-                downloaded.unlink(missing_ok=True)  # verified yet bad: do not reuse it
-            raise DatasetUnavailableError(
-                f"CIFAR-10 is missing from {folder}.\nTried: {tried}: the archive was "
-                f"rejected: {exc}\n" + _ways_out(folder)) from exc
-        if downloaded is not None and not keep_tarball:
-            downloaded.unlink(missing_ok=True)
+                made.rmdir()
+            except OSError:
+                break
+        raise
     return folder
 
 

@@ -38,12 +38,18 @@ from collections import namedtuple
 
 import numpy as np
 
-# What batchnorm_forward (train mode) and layernorm_forward keep for their backward passes.
-#   x_hat:   (N, D) normalized input, (x - mean) * inv_std
+# What batchnorm_forward (train mode) keeps for its backward passes:
+#   x_centered: (N, D) x minus its per-feature batch mean (x_hat = x_centered * inv_std; keeping
+#               x_centered rather than x_hat saves the forward pass one sweep over memory)
+#   gamma:      (D,) scale parameter
+#   inv_std:    (D,) 1 / sqrt(var + eps), per feature
+BatchNormCache = namedtuple("BatchNormCache", ["x_centered", "gamma", "inv_std"])
+
+# What layernorm_forward keeps for its backward pass:
+#   x_hat:   (N, D) normalized input, (x - row mean) * inv_std
 #   gamma:   (D,) scale parameter
-#   inv_std: 1 / sqrt(var + eps); shape (D,) for batchnorm (per feature),
-#            (N, 1) for layernorm (per example)
-NormCache = namedtuple("NormCache", ["x_hat", "gamma", "inv_std"])
+#   inv_std: (N, 1) 1 / sqrt(var + eps), per example
+LayerNormCache = namedtuple("LayerNormCache", ["x_hat", "gamma", "inv_std"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,8 +355,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: in train mode a NormCache(x_hat (N, D), gamma (D,), inv_std (D,)) for the
-      backward pass; None in test mode (there is no backward pass through test mode)
+    - cache: in train mode a BatchNormCache(x_centered (N, D), gamma (D,), inv_std (D,)) for
+      the backward pass; None in test mode (there is no backward pass through test mode)
     """
     fn = "batchnorm_forward"
     _check_float_array("x", x, ndim=2, fn=fn)
@@ -384,14 +390,14 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # helpful.
         ### BEGIN SOLUTION
         sample_mean = x.mean(axis=0)
-        x_hat = x - sample_mean
+        x_centered = x - sample_mean
         # Biased variance: mean of squares of the centred data; einsum avoids a temporary.
-        sample_var = np.einsum("ij,ij->j", x_hat, x_hat) / N
+        sample_var = np.einsum("ij,ij->j", x_centered, x_centered) / N
         inv_std = 1.0 / np.sqrt(sample_var + eps)
-        x_hat *= inv_std
-        out = x_hat * gamma
+        # gamma * x_hat + beta, with x_hat = x_centered * inv_std folded into the scale
+        out = x_centered * (gamma * inv_std)
         out += beta
-        cache = NormCache(x_hat, gamma, inv_std)
+        cache = BatchNormCache(x_centered, gamma, inv_std)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
         ### END SOLUTION
@@ -414,14 +420,14 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 def _check_norm_backward(dout, cache, fn, forward):
     """Shared checks of the norm backward passes: a cache was kept, dout has its shape.
 
-    A cache other than a NormCache (a student's own design) is passed through unchecked.
+    A cache of another type (a student's own design) is passed through unchecked.
     """
     if cache is None:
-        _check_cache(cache, NormCache, fn, forward)
+        _check_cache(cache, tuple, fn, forward)
     if not isinstance(dout, np.ndarray):
         raise TypeError(f"{fn}: dout must be a numpy array, got {type(dout).__name__}")
-    if isinstance(cache, NormCache):
-        _check_shape("dout", dout, cache.x_hat.shape, fn, f" (the shape of {forward}'s output)")
+    if isinstance(cache, (BatchNormCache, LayerNormCache)):
+        _check_shape("dout", dout, cache[0].shape, fn, f" (the shape of {forward}'s output)")
 
 
 def batchnorm_backward(dout, cache):
@@ -437,7 +443,7 @@ def batchnorm_backward(dout, cache):
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, D)
-    - cache: NormCache from batchnorm_forward in train mode
+    - cache: BatchNormCache from batchnorm_forward in train mode
 
     Returns a tuple of:
     - dx: Gradient with respect to inputs x, of shape (N, D)
@@ -449,9 +455,9 @@ def batchnorm_backward(dout, cache):
     # dgamma, and dbeta variables. Work out the derivatives on paper first, node by node of
     # the computational graph above, then implement them one stage at a time.
     ### BEGIN SOLUTION
-    x_hat, gamma, inv_std = cache
+    xmu, gamma, inv_std = cache
     N = dout.shape[0]
-    xmu = x_hat / inv_std  # x - mu, recovered from the cache rather than stored twice
+    x_hat = xmu * inv_std
     # out = gamma * x_hat + beta
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
@@ -482,8 +488,12 @@ def batchnorm_backward_alt(dout, cache):
         dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat))
 
     (sums over the batch, per feature), and since sum(dx_hat) = gamma * dbeta and
-    sum(dx_hat * x_hat) = gamma * dgamma, no (N, D) array except dout, x_hat and dx is needed.
-    This runs in a fraction of the passes over memory of batchnorm_backward.
+    sum(dx_hat * x_hat) = gamma * dgamma,
+
+        dx = gamma * inv_std * (dout - (dbeta + x_hat * dgamma) / N)
+
+    needs no (N, D) array besides dout, the cached x_centered (x_hat = x_centered * inv_std)
+    and dx itself. This takes a third of the sweeps over memory of batchnorm_backward.
 
     Inputs / outputs: same as batchnorm_backward.
     """
@@ -495,12 +505,12 @@ def batchnorm_backward_alt(dout, cache):
     # compute gradients with respect to the inputs in a single statement; our implementation
     # fits on a single 80-character line.
     ### BEGIN SOLUTION
-    x_hat, gamma, inv_std = cache
+    x_centered, gamma, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = np.einsum("ij,ij->j", dout, x_hat)
+    dgamma = np.einsum("ij,ij->j", dout, x_centered) * inv_std
     # dx = gamma * inv_std * (dout - (dbeta + x_hat * dgamma) / N), built in one buffer
-    dx = x_hat * (dgamma / N)
+    dx = x_centered * (inv_std * dgamma / N)
     dx += dbeta / N
     np.subtract(dout, dx, out=dx)
     dx *= gamma * inv_std
@@ -532,7 +542,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: NormCache(x_hat (N, D), gamma (D,), inv_std (N, 1)) for the backward pass
+    - cache: LayerNormCache(x_hat (N, D), gamma (D,), inv_std (N, 1)) for the backward pass
     """
     fn = "layernorm_forward"
     _check_float_array("x", x, ndim=2, fn=fn)
@@ -556,7 +566,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     x_hat *= inv_std
     out = x_hat * gamma
     out += beta
-    cache = NormCache(x_hat, gamma, inv_std)
+    cache = LayerNormCache(x_hat, gamma, inv_std)
     ### END SOLUTION
     return out, cache
 
@@ -571,7 +581,7 @@ def layernorm_backward(dout, cache):
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, D)
-    - cache: NormCache from layernorm_forward
+    - cache: LayerNormCache from layernorm_forward
 
     Returns a tuple of:
     - dx: Gradient with respect to inputs x, of shape (N, D)
@@ -588,12 +598,12 @@ def layernorm_backward(dout, cache):
     D = dout.shape[1]
     dbeta = dout.sum(axis=0)
     dgamma = np.einsum("ij,ij->j", dout, x_hat)
-    dx_hat = dout * gamma
-    row_sum = dx_hat.sum(axis=1, keepdims=True) / D
-    row_dot = np.einsum("ij,ij->i", dx_hat, x_hat)[:, None] / D
-    dx = x_hat * row_dot
-    dx += row_sum
-    np.subtract(dx_hat, dx, out=dx)
+    dx = dout * gamma  # dx_hat, turned into dx in place below
+    row_sum = dx.sum(axis=1, keepdims=True) / D
+    row_dot = np.einsum("ij,ij->i", dx, x_hat)[:, None] / D
+    correction = x_hat * row_dot
+    correction += row_sum
+    dx -= correction
     dx *= inv_std
     ### END SOLUTION
     return dx, dgamma, dbeta

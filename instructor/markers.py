@@ -90,7 +90,7 @@ def _indent_of(line):
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
-def _eol(line):
+def line_ending(line):
     """The line ending of `line` ('' for a last line without one)."""
     stripped = line.rstrip("\r\n")
     return line[len(stripped) :]
@@ -225,8 +225,8 @@ def render_student(parsed, messages=None, *, kind="code"):
     for k, region in enumerate(parsed.regions):
         out.extend(parsed.lines[pos : region.begin])
         if kind == "code":
-            out.extend(code_stub(region.indent, messages[k], _eol(region.lines[-1])))
-        elif region.end == len(parsed.lines) - 1 and not _eol(region.lines[-1]) and out:
+            out.extend(code_stub(region.indent, messages[k], line_ending(region.lines[-1])))
+        elif region.end == len(parsed.lines) - 1 and not line_ending(region.lines[-1]) and out:
             # The region closed the text without a final newline: so does the student text.
             out[-1] = out[-1].rstrip("\r\n")
         pos = region.end + 1
@@ -241,7 +241,7 @@ def render_solution(parsed):
     for region in parsed.regions:
         out.extend(parsed.lines[pos : region.begin])
         out.extend(region.body)
-        if region.end == len(parsed.lines) - 1 and not _eol(region.lines[-1]) and out:
+        if region.end == len(parsed.lines) - 1 and not line_ending(region.lines[-1]) and out:
             out[-1] = out[-1].rstrip("\r\n")
         pos = region.end + 1
     out.extend(parsed.lines[pos:])
@@ -299,7 +299,7 @@ def restore(student_text, regions, *, kind="code", path="<student>"):
     pos = 0
     for (start, end), region in zip(stubs, regions, strict=True):
         out.extend(lines[pos:start])
-        if out and not _eol(out[-1]):
+        if out and not line_ending(out[-1]):
             out[-1] += "\n"
         out.extend(region.lines)
         pos = end + 1

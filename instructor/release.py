@@ -20,6 +20,8 @@ Python API (used by instructor/grading and the tests)::
     release.hidden_test_files(src)               # tests that grade student code, not shipped
     release.student_code_files(src)              # .py files holding solution regions
     release.source_regions(src)                  # {relative path: [Region or (cell, Region)]}
+    release.region_functions(src)                # {relative .py path: [function per region]}
+    release.render_mixed(src, rel, {"batchnorm_backward"})  # solution except those stubbed
 
 The student tree: each solution region of a ``.py`` file becomes the CS231n banner pair around
 ``raise NotImplementedError("<function>: not implemented yet; see notebooks/<X>.ipynb, section
@@ -360,6 +362,37 @@ def _solution_notebook(nb, rel):
         meta = cell.get("metadata", {})
         meta.pop("execution", None)
     return nb, count
+
+
+def render_mixed(src, rel, stub_names):
+    """A .py file of `src` with only the regions of the functions in `stub_names` stubbed.
+
+    The other regions are rendered as in the solution. The stubs are those of the student
+    release (same messages). Used to prove that each stub is reached with valid inputs, and by
+    graders to build fixture submissions. Returns str.
+    """
+    text = (Path(src) / rel).read_text(encoding="utf-8")
+    parsed, names = _parse_python(text, rel)
+    messages = _py_messages(rel, parsed, names, src)
+    out, pos = [], 0
+    for region, name, message in zip(parsed.regions, names, messages, strict=True):
+        out.extend(parsed.lines[pos : region.begin])
+        if name in stub_names:
+            out.extend(markers.code_stub(region.indent, message, markers.line_ending(region.lines[-1])))
+        else:
+            out.extend(region.body)
+        pos = region.end + 1
+    out.extend(parsed.lines[pos:])
+    return "".join(out)
+
+
+def region_functions(src):
+    """{relative .py path: [qualified function name of each region]} of the source tree."""
+    out = {}
+    for rel in student_code_files(src):
+        _, names = _parse_python((Path(src) / rel).read_text(encoding="utf-8"), rel)
+        out[rel] = names
+    return out
 
 
 def _render_file(src, rel, mode):

@@ -151,12 +151,14 @@ class Route:
       resuming from an earlier offset) and close the connection, although Content-Length
       announced the full rest.
     - drops: how many responses are cut short (a large number: always).
+    - honour_range: False to ignore `Range` and always send the whole body with 200.
     """
 
     body: bytes = b""
     status: int = 200
     drop_at: int | None = None
     drops: int = 1
+    honour_range: bool = True
 
 
 @dataclass
@@ -200,7 +202,7 @@ def serve(routes):
                 self.end_headers()
                 return
             body, start = route.body, 0
-            if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            if route.honour_range and rng and rng.startswith("bytes=") and rng.endswith("-"):
                 start = int(rng[len("bytes="):-1])
                 if start >= len(body):
                     self.send_response(416)

@@ -13,7 +13,8 @@ import pytest
 
 from assignment.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
 from assignment.layers import (
-    NormCache,
+    BatchNormCache,
+    LayerNormCache,
     affine_backward,
     affine_forward,
     batchnorm_backward,
@@ -459,10 +460,12 @@ def test_bad_input_is_reported_clearly(name):
         call()
 
 
-def test_norm_cache_is_minimal():
+def test_norm_caches_are_minimal():
     cache = bn_cache()
-    assert isinstance(cache, NormCache)
-    assert cache._fields == ("x_hat", "gamma", "inv_std")
-    assert cache.x_hat.shape == (4, 3) and cache.inv_std.shape == (3,)
+    assert isinstance(cache, BatchNormCache)
+    assert cache._fields == ("x_centered", "gamma", "inv_std")
+    assert cache.x_centered.shape == (4, 3) and cache.inv_std.shape == (3,)
     _, ln_cache = layernorm_forward(X + np.arange(3), G3, G3, {})
-    assert ln_cache.inv_std.shape == (4, 1)
+    assert isinstance(ln_cache, LayerNormCache)
+    assert ln_cache._fields == ("x_hat", "gamma", "inv_std")
+    assert ln_cache.x_hat.shape == (4, 3) and ln_cache.inv_std.shape == (4, 1)

@@ -4,6 +4,7 @@ Usage (from the repository root):
 
     python -m tools.run_notebooks --out build                 # both notebooks
     python -m tools.run_notebooks --out build notebooks/Dropout.ipynb
+    python -m tools.run_notebooks --in-place notebooks/Dropout.ipynb  # refresh committed outputs
 
 Each notebook runs top to bottom in a fresh kernel of the current Python environment
 (nbclient), with the notebook's own folder as working directory, exactly as nbval and
@@ -13,7 +14,9 @@ Jupyter run it. For a notebook ``<stem>.ipynb`` the output folder receives
     <stem>.html           an HTML rendering of it (nbconvert)
     <stem>-figNN.png      every figure, numbered in order of appearance from 01
 
-and one summary line per notebook is printed, e.g.
+With ``--in-place`` the executed notebook also replaces the source notebook (this is how
+the committed outputs that nbval compares against are made; per-cell timing metadata is
+left out to keep diffs small). One summary line per notebook is printed, e.g.
 
     Dropout.ipynb: 35 checks passed, 0 failed, 14.1 s
 
@@ -187,6 +190,13 @@ def write_outputs(run, out_dir):
     return written
 
 
+def save_in_place(run):
+    """Writes the executed notebook over its source, without per-cell timing metadata."""
+    for cell in run.notebook.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nbformat.write(run.notebook, run.path)
+
+
 def summary_line(run):
     """One line: '<name>: <P> checks passed, <F> failed, <S> s' plus any problem."""
     line = f"{run.path.name}: {run.passed} checks passed, {run.failed} failed, {run.seconds:.1f} s"
@@ -214,6 +224,12 @@ def _parse_args(argv):
         "--out", type=Path, default=Path("build"), help="output folder (default: build)"
     )
     parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="also write each executed notebook over its source (refreshes the outputs "
+        "that pytest --nbval compares against)",
+    )
+    parser.add_argument(
         "--timeout",
         type=int,
         default=DEFAULT_TIMEOUT,
@@ -239,6 +255,8 @@ def main(argv=None):
     for path in paths:
         run = execute_notebook(path, timeout=args.timeout)
         write_outputs(run, args.out)
+        if args.in_place:
+            save_in_place(run)
         print(summary_line(run), flush=True)
         all_ok = all_ok and run.ok
     print(f"outputs written to {args.out}")

@@ -87,7 +87,7 @@ def reveal(parent, keep):
                   b"size=64k,mode=0755") != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"cannot mount a tmpfs over {parent}: {os.strerror(err)}")
-    for k, fd in zip(keep, fds):
+    for k, fd in zip(keep, fds, strict=True):
         os.makedirs(k, mode=0o755, exist_ok=True)
         if libc.mount(f"/proc/self/fd/{fd}".encode(), k.encode(), None, MS_BIND, None) != 0:
             err = ctypes.get_errno()

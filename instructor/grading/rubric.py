@@ -47,7 +47,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = None
 
-from instructor.grading.sandbox import GiB, MiB, Limits
+from instructor.grading.sandbox import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
 ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "own_notebook",
@@ -273,6 +273,12 @@ def item_checks(item, outcomes, reference_nbs):
         ids |= {c for c in outcomes if c.startswith(prefix)}
         ids.add(f"own:{item.own_notebook}")   # the notebook as a whole (present, readable)
     return sorted(ids)
+
+
+def selected_tests(rubric, test_ids):
+    """The hidden test ids some item uses (only those are run: the others earn nothing)."""
+    patterns = [p for item in rubric.items for p in item.tests]
+    return [t for t in test_ids if any(fnmatch.fnmatchcase(t, p) for p in patterns)]
 
 
 def score(rubric, outcomes, reference_nbs):

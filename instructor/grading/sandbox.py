@@ -265,16 +265,6 @@ def make_home(workdir):
         (home / sub).mkdir(parents=True, exist_ok=True)
 
 
-def chown_tree(path, uid, gid):
-    """Give the sandbox uid its work folder (root only); private to it (0700 at the top)."""
-    path = Path(path)
-    for root, dirs, files in os.walk(path):
-        for name in [*dirs, *files]:
-            os.lchown(os.path.join(root, name), uid, gid)
-    os.chown(path, uid, gid)
-    path.chmod(0o700)
-
-
 def _preexec():
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -314,7 +304,7 @@ REPORT_FD = "{REPORT_FD}"
 REPORT_LIMIT = 16 * MiB
 
 
-def run(cmd, workdir, limits=Limits(), env=None, hide=None, uid=None):
+def run(cmd, workdir, limits=None, env=None, hide=None, uid=None):
     """Run ``cmd`` (a list) in ``workdir`` under the isolation this machine allows.
 
     ``hide``: paths to hide (default :func:`repo_hide_list`); ``uid``: the uid to run as
@@ -324,6 +314,7 @@ def run(cmd, workdir, limits=Limits(), env=None, hide=None, uid=None):
     back as ``RunResult.report``). Returns a :class:`RunResult`; never raises for anything
     the command does.
     """
+    limits = limits or Limits()
     iso = detect_isolation()
     hide = repo_hide_list() if hide is None else list(hide)
     status_r, status_w = os.pipe()

@@ -1,0 +1,191 @@
+"""Bundle a submission: ``python -m assignment collect`` (or ``./collectSubmission.sh``).
+
+Steps, each a loud error (exit status 1, a message saying what to do) when it fails:
+
+1. every required file exists: STUDENT_CODE_FILES (the files with code to write) and NOTEBOOKS;
+2. every notebook was run top to bottom: its non-empty code cells carry execution counts
+   1, 2, ..., n in order (as after "Restart Kernel and Run All Cells"), and no cell has an
+   error output;
+3. an HTML rendering of each notebook (nbconvert), and a PDF too when ``xelatex`` and
+   ``pandoc`` are installed (the HTML carries the written answers either way);
+4. the zip, written atomically.
+
+Functions that still raise NotImplementedError are listed as a warning (a partial submission
+is allowed).
+
+Zip layout (read by instructor/grading), paths relative to the repository root::
+
+    assignment/<file>.py             every file of STUDENT_CODE_FILES
+    notebooks/<Name>.ipynb           every notebook of NOTEBOOKS, as saved
+    notebooks/<Name>.html            its HTML rendering
+    notebooks/<Name>.pdf             only when the PDF tools are present
+
+Python API: :func:`collect` (returns the zip path, raises :class:`CollectError`),
+:func:`notebook_problems` (the run-order check for one notebook).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STUDENT_CODE_FILES = (
+    "assignment/layers.py",
+    "assignment/layer_utils.py",
+    "assignment/fc_net.py",
+    "assignment/optim.py",
+)
+NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
+DEFAULT_ZIP = "submission.zip"
+_STUB_RE = re.compile(r"raise NotImplementedError\(\s*['\"]([\w.]+): not implemented yet")
+
+
+class CollectError(Exception):
+    """A submission that cannot be collected; the message lists every problem and the fix."""
+
+
+def notebook_problems(path):
+    """Problems of one notebook file as a list of str (empty: run top to bottom, no errors)."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        return [f"cannot be read as a notebook ({e})"]
+    problems = []
+    expected = 1
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if not source.strip():
+            continue
+        count = cell.get("execution_count")
+        if count is None:
+            problems.append(f"cell {index} was not run")
+        elif count != expected:
+            problems.append(f"cell {index} has execution count {count}, expected {expected}")
+        expected = (count or expected) + 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(
+                    f"cell {index} ended in an error: {out.get('ename')}: {out.get('evalue')}"
+                )
+    return problems
+
+
+def _stubbed_functions(root):
+    found = []
+    for rel in STUDENT_CODE_FILES:
+        path = root / rel
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            found += [f"{rel}: {name}" for name in _STUB_RE.findall(text)]
+    return found
+
+
+def _render(nb_path, exporter_name):
+    import nbformat
+    from nbconvert import HTMLExporter, PDFExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    exporter = HTMLExporter() if exporter_name == "html" else PDFExporter()
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(nb_path.parent)}})
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def pdf_tools_present():
+    """True when nbconvert's PDF export can run (xelatex and pandoc on PATH)."""
+    return bool(shutil.which("xelatex") and shutil.which("pandoc"))
+
+
+def collect(root=REPO, out=None, *, pdf=None, log=print):
+    """Check the submission in `root` and write the zip; returns the zip's Path.
+
+    Inputs:
+    - root: the repository folder (default: the one this package lives in)
+    - out: zip path (default: root/submission.zip)
+    - pdf: True/False to force/skip the PDF; None: only when pdf_tools_present()
+    - log: function printing progress lines
+
+    Raises CollectError listing every problem found.
+    """
+    root = Path(root).resolve()
+    out = Path(out) if out else root / DEFAULT_ZIP
+    missing = [rel for rel in (*STUDENT_CODE_FILES, *NOTEBOOKS) if not (root / rel).is_file()]
+    if missing:
+        raise CollectError(
+            "missing required files (restore them, e.g. from the release zip, and run again):\n"
+            + "\n".join(f"  - {rel}" for rel in missing)
+        )
+    problems = []
+    for rel in NOTEBOOKS:
+        problems += [f"  - {rel}: {p}" for p in notebook_problems(root / rel)]
+    if problems:
+        raise CollectError(
+            "notebooks not run top to bottom (open each one, choose Kernel > Restart Kernel "
+            "and Run All Cells, save, and run collect again):\n" + "\n".join(problems)
+        )
+    stubbed = _stubbed_functions(root)
+    if stubbed:
+        log("WARNING: these functions are still not implemented (they will get no points):")
+        for s in stubbed:
+            log(f"  - {s}")
+    if pdf is None:
+        pdf = pdf_tools_present()
+        if not pdf:
+            log("PDF: skipped (xelatex and pandoc not found); the HTML files carry your answers")
+    entries = {rel: (root / rel).read_bytes() for rel in (*STUDENT_CODE_FILES, *NOTEBOOKS)}
+    for rel in NOTEBOOKS:
+        formats = ("html", "pdf") if pdf else ("html",)
+        for fmt in formats:
+            try:
+                entries[rel[: -len(".ipynb")] + f".{fmt}"] = _render(root / rel, fmt)
+            except Exception as e:  # noqa: BLE001 - nbconvert raises many kinds; say which
+                raise CollectError(
+                    f"could not render {rel} as {fmt.upper()}: {type(e).__name__}: {e}"
+                ) from e
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for rel in sorted(entries):
+            info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, entries[rel])
+    with zipfile.ZipFile(tmp) as zf:
+        bad = zf.testzip()
+    if bad is not None:
+        raise CollectError(f"the zip came out corrupt at {bad}; check the disk and run again")
+    os.replace(tmp, out)
+    log(f"wrote {out} ({len(entries)} files):")
+    for rel in sorted(entries):
+        log(f"  {rel}")
+    return out
+
+
+def main(argv=None):
+    """Command line of `python -m assignment collect`; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m assignment collect", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser):
+    """The collect options (shared with assignment/__main__.py)."""
+    parser.add_argument("--out", help=f"zip to write (default: <repo>/{DEFAULT_ZIP})")
+    parser.add_argument("--root", default=str(REPO), help="repository folder (default: this one)")
+
+
+def run(args):
+    """Run collect with parsed arguments; prints errors; returns the exit status."""
+    try:
+        collect(args.root, args.out)
+    except CollectError as e:
+        print(f"ERROR: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,393 @@
+"""The training experiments of notebooks/BatchNormalization.ipynb, run in parallel processes.
+
+The notebook compares networks with and without normalization: a deep network, a sweep over 20
+weight initialization scales, batch sizes 5 to 50 (each trained with the student's
+``FullyConnectedNet`` and ``Solver``), and traces of what happens inside a network during
+training. The networks of one experiment are independent, so this module trains them in worker
+processes, one per core, and the notebook runs in about half the time of a sequential loop.
+
+Reproducibility. Every network is trained from its own seed (``Run.seed``: ``np.random.seed``
+right before the network is built, as CS231n does before each experiment), so a result does not
+depend on how many processes there are or in which order the runs finish. Each worker uses one
+BLAS thread (two processes with two BLAS threads each would fight over two cores).
+
+Workers are started with the "spawn" method: they import ``assignment`` afresh from the
+parent's ``sys.path`` (the student's copy, with their latest edits) and never inherit the
+parent's threads. Workers write nothing to the notebook; an exception in a worker (a bug in the
+student's code) is raised again in the notebook, with the worker's traceback.
+
+Shape letters: N training examples, V validation examples, D input features, H hidden units,
+T recorded training steps, S step sizes.
+
+Public API: :class:`Run`, :class:`History`, :func:`train`, :func:`train_all`,
+:class:`Trace`, :func:`trace`, :func:`run_parallel`.
+"""
+
+import contextlib
+import copy
+import dataclasses
+import multiprocessing
+import os
+import time
+
+import numpy as np
+
+from assignment import optim
+from assignment.fc_net import FullyConnectedNet
+from assignment.layers import affine_forward, batchnorm_forward, layernorm_forward, relu_forward
+from assignment.solver import Solver, TrainingDiverged
+
+__all__ = ["History", "Run", "Trace", "run_parallel", "trace", "train", "train_all"]
+
+_NORMALIZATIONS = (None, "batchnorm", "layernorm")
+_DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
+# Environment variables that set the thread count of the common BLAS libraries; read once,
+# when a worker imports numpy.
+_BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One network to train: the architecture and the Solver options of one curve.
+
+    Fields:
+    - hidden_dims: tuple of ints, the hidden layer sizes (H_1, ..., H_{L-1}).
+    - normalization: None, "batchnorm" or "layernorm".
+    - weight_scale: float, standard deviation of the initial weights.
+    - batch_size: int, minibatch size (default 50).
+    - learning_rate: float, Adam's learning rate (default 1e-3).
+    - num_epochs: int, epochs over the training set (default 10).
+    - seed: int, ``np.random.seed`` before the network is built (default 231, CS231n's).
+    """
+
+    hidden_dims: tuple
+    normalization: str | None = None
+    weight_scale: float = 2e-2
+    batch_size: int = 50
+    learning_rate: float = 1e-3
+    num_epochs: int = 10
+    seed: int = 231
+
+    def __post_init__(self):
+        try:
+            dims = tuple(int(h) for h in self.hidden_dims)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Run: hidden_dims is {self.hidden_dims!r}, expected a sequence of ints "
+                "such as (100, 100)"
+            ) from None
+        object.__setattr__(self, "hidden_dims", dims)
+        if self.normalization not in _NORMALIZATIONS:
+            raise ValueError(
+                f"Run: normalization is {self.normalization!r}, expected one of {_NORMALIZATIONS}"
+            )
+        for name in ("batch_size", "num_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Run: {name} is {value!r}, expected an int >= 1")
+        for name in ("weight_scale", "learning_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Run: {name} is {getattr(self, name)!r}, expected a number > 0")
+
+    def num_iterations(self, num_train):
+        """Training iterations on num_train examples, counted as the Solver counts them."""
+        return self.num_epochs * max(num_train // self.batch_size, 1)
+
+    def build(self, input_dim, num_classes=10):
+        """Seed numpy's global state and build the (float32) FullyConnectedNet of this run."""
+        np.random.seed(self.seed)
+        return FullyConnectedNet(
+            list(self.hidden_dims),
+            input_dim=input_dim,
+            num_classes=num_classes,
+            normalization=self.normalization,
+            weight_scale=self.weight_scale,
+            dtype=np.float32,
+        )
+
+
+@dataclasses.dataclass
+class History:
+    """What a Solver recorded while training one Run (attribute names as on the Solver).
+
+    - run: the Run.
+    - loss_history: float array (I,), the loss of every iteration (I iterations).
+    - train_acc_history, val_acc_history: float arrays (num_epochs + 1,), the accuracies
+      after the first iteration and at the end of every epoch.
+    - diverged: bool, the loss became NaN or infinite (the Solver raised TrainingDiverged);
+      the histories then stop there and the accuracies are padded with chance level 0.1.
+    - seconds: float, wall-clock time of the training.
+    """
+
+    run: Run
+    loss_history: np.ndarray
+    train_acc_history: np.ndarray
+    val_acc_history: np.ndarray
+    diverged: bool
+    seconds: float
+
+
+def _check_data(data):
+    if not hasattr(data, "keys") or any(key not in data for key in _DATA_KEYS):
+        raise ValueError(
+            f"data must be a dict with keys {', '.join(_DATA_KEYS)} (numpy arrays), got "
+            f"{sorted(data) if hasattr(data, 'keys') else type(data).__name__}"
+        )
+
+
+def train(run, data):
+    """Train the network of one Run with Adam and the Solver, quietly.
+
+    Inputs:
+    - run: a Run.
+    - data: dict with X_train (N, ...), y_train (N,), X_val (V, ...), y_val (V,).
+
+    Returns a History. The Solver checks the accuracy on (up to) 1000 training examples and
+    on the whole validation set, after the first iteration and after every epoch, as in CS231n.
+    """
+    _check_data(data)
+    model = run.build(input_dim=int(np.prod(data["X_train"].shape[1:])))
+    solver = Solver(
+        model,
+        data,
+        num_epochs=run.num_epochs,
+        batch_size=run.batch_size,
+        update_rule="adam",
+        optim_config={"learning_rate": run.learning_rate},
+        verbose=False,
+    )
+    start = time.perf_counter()
+    diverged = False
+    try:
+        solver.train()
+    except TrainingDiverged:
+        diverged = True
+    seconds = time.perf_counter() - start
+    checks = run.num_epochs + 1
+
+    def padded(history):  # a diverged network predicts no better than chance
+        return np.array(list(history) + [0.1] * (checks - len(history)), dtype=np.float64)
+
+    return History(
+        run=run,
+        loss_history=np.array(solver.loss_history, dtype=np.float64),
+        train_acc_history=padded(solver.train_acc_history),
+        val_acc_history=padded(solver.val_acc_history),
+        diverged=diverged,
+        seconds=seconds,
+    )
+
+
+@dataclasses.dataclass
+class Trace:
+    """What happened inside one network during training (notebook section 8).
+
+    - run: the Run.
+    - steps: int array (T,), the training steps at which the quantities below were measured
+      (before that step's update).
+    - percentiles: float array (T, 3), the 15th, 50th and 85th percentiles of the input of
+      the traced unit (to its ReLU) over the probe examples.
+    - spreads: float array (T, H), the 85th minus the 15th percentile, for every unit of the
+      traced layer.
+    - step_sizes: float array (S,), the step sizes eta tried along the gradient.
+    - losses: float array (T, S), the minibatch loss at parameters w - eta * grad.
+    - grad_changes: float array (T, S), the l2 norm of grad(w - eta * grad) - grad(w), all
+      parameters flattened into one vector.
+    - loss_history: float array (num_iterations,), the minibatch loss of every step.
+    """
+
+    run: Run
+    steps: np.ndarray
+    percentiles: np.ndarray
+    spreads: np.ndarray
+    step_sizes: np.ndarray
+    losses: np.ndarray
+    grad_changes: np.ndarray
+    loss_history: np.ndarray
+
+
+def _unit_inputs(model, X, layer):
+    """Inputs to the ReLUs of hidden layer ``layer`` (1-based) for the examples X.
+
+    Uses the student's layer functions. Batch normalization normalizes with the statistics of
+    X itself (train mode, on a throwaway bn_param, so the model's running averages stay as
+    they are). Returns a float array (len(X), H_layer).
+    """
+    h = X.reshape(X.shape[0], -1).astype(model.dtype, copy=False)
+    for i in range(1, layer + 1):
+        a, _ = affine_forward(h, model.params[f"W{i}"], model.params[f"b{i}"])
+        if model.normalization == "batchnorm":
+            a, _ = batchnorm_forward(
+                a, model.params[f"gamma{i}"], model.params[f"beta{i}"], {"mode": "train"}
+            )
+        elif model.normalization == "layernorm":
+            a, _ = layernorm_forward(a, model.params[f"gamma{i}"], model.params[f"beta{i}"], {})
+        h, _ = relu_forward(a)
+    return a
+
+
+def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1, 0.2, 0.4)):
+    """Train one Run with Adam (as the Solver would) and look inside it every few steps.
+
+    Every ``every`` steps, before the update, it records (a) the distribution of the inputs of
+    the ReLUs of one hidden layer over the probe examples (Ioffe and Szegedy, 2015, figure 1)
+    and (b) the loss landscape along the gradient of the current minibatch: the loss and the
+    change of the gradient at w - eta * grad for each step size eta (Santurkar et al., 2018,
+    figure 4). The probing does not change training: parameters, batchnorm running averages
+    and the random state are as they would be without it, so the minibatches and the losses
+    are those of ``train(run, data)``.
+
+    Inputs:
+    - run: a Run.
+    - data: dict with X_train (N, ...) and y_train (N,) (X_val, y_val are not used).
+    - probe: float array (P, ...) of examples whose unit inputs are recorded.
+    - layer: 1-based hidden layer to look into; default the last hidden layer.
+    - unit: index of the unit of that layer whose percentiles are recorded.
+    - every: int, record every ``every`` steps (step 0 included).
+    - step_sizes: the step sizes eta along the gradient (S of them).
+
+    Returns a Trace.
+    """
+    if "X_train" not in data or "y_train" not in data:
+        raise ValueError("data must be a dict with keys X_train and y_train")
+    layer = len(run.hidden_dims) if layer is None else layer
+    if not 1 <= layer <= len(run.hidden_dims):
+        raise ValueError(
+            f"layer is {layer!r}, expected a hidden layer in 1..{len(run.hidden_dims)}"
+        )
+    if not 0 <= unit < run.hidden_dims[layer - 1]:
+        raise ValueError(f"unit is {unit!r}, expected 0..{run.hidden_dims[layer - 1] - 1}")
+    X, y = data["X_train"], data["y_train"]
+    num_train = X.shape[0]
+    model = run.build(input_dim=int(np.prod(X.shape[1:])))
+    names = list(model.params)
+    configs = {name: {"learning_rate": run.learning_rate} for name in names}
+    step_sizes = np.asarray(step_sizes, dtype=np.float64)
+
+    steps, percentiles, spreads, losses, grad_changes, loss_history = [], [], [], [], [], []
+    for t in range(run.num_iterations(num_train)):
+        batch = np.random.choice(num_train, run.batch_size)  # the Solver's draw
+        loss, grads = model.loss(X[batch], y[batch])
+        loss_history.append(float(loss))
+        if t % every == 0:
+            inputs = _unit_inputs(model, probe, layer)
+            p15, p50, p85 = np.percentile(inputs, [15, 50, 85], axis=0)
+            steps.append(t)
+            percentiles.append((p15[unit], p50[unit], p85[unit]))
+            spreads.append(p85 - p15)
+            params, bn_params = dict(model.params), copy.deepcopy(model.bn_params)
+            flat = np.concatenate([grads[name].ravel() for name in names])
+            row_losses, row_changes = [], []
+            for eta in step_sizes:
+                model.params = {name: params[name] - eta * grads[name] for name in names}
+                moved_loss, moved_grads = model.loss(X[batch], y[batch])
+                moved = np.concatenate([moved_grads[name].ravel() for name in names])
+                row_losses.append(float(moved_loss))
+                row_changes.append(float(np.linalg.norm(moved - flat)))
+            model.params, model.bn_params = params, bn_params
+            losses.append(row_losses)
+            grad_changes.append(row_changes)
+        for name in names:  # the Solver's update, parameter by parameter
+            model.params[name], configs[name] = optim.adam(
+                model.params[name], grads[name], configs[name]
+            )
+
+    return Trace(
+        run=run,
+        steps=np.array(steps),
+        percentiles=np.array(percentiles, dtype=np.float64),
+        spreads=np.array(spreads, dtype=np.float64),
+        step_sizes=step_sizes,
+        losses=np.array(losses, dtype=np.float64),
+        grad_changes=np.array(grad_changes, dtype=np.float64),
+        loss_history=np.array(loss_history, dtype=np.float64),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Parallel execution
+# ---------------------------------------------------------------------------------------------
+
+_WORKER = {}  # in a worker process: the function to call and the shared data
+
+
+def _init_worker(function, data):
+    _WORKER["function"], _WORKER["data"] = function, data
+
+
+def _call_in_worker(item):
+    return _WORKER["function"](item, _WORKER["data"])
+
+
+@contextlib.contextmanager
+def _single_blas_thread():
+    """Set the BLAS thread variables to 1 for the processes started inside the block."""
+    saved = {name: os.environ.get(name) for name in _BLAS_THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in _BLAS_THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _available_cores():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def run_parallel(function, items, data, processes=None, cost=None):
+    """``[function(item, data) for item in items]``, computed by a pool of worker processes.
+
+    Inputs:
+    - function: a module-level function (workers import it by name), e.g. train or trace.
+    - items: a list of picklable arguments (e.g. Runs).
+    - data: one picklable object (the data dict), sent once to each worker.
+    - processes: number of workers; default one per available core, at most len(items).
+      With 1, everything runs in this process (no pool).
+    - cost: optional function item -> estimated cost; the most expensive items are handed
+      out first, which keeps both cores busy until the end.
+
+    Returns the list of results, in the order of items.
+    """
+    items = list(items)
+    if processes is None:
+        processes = _available_cores()
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes is {processes!r}, expected an int >= 1 (or None)")
+    processes = min(processes, len(items))
+    if processes <= 1:
+        return [function(item, data) for item in items]
+    order = list(range(len(items)))
+    if cost is not None:
+        order.sort(key=lambda i: -cost(items[i]))
+    context = multiprocessing.get_context("spawn")
+    with _single_blas_thread():
+        pool = context.Pool(processes, initializer=_init_worker, initargs=(function, data))
+    with pool:
+        results = pool.map(_call_in_worker, [items[i] for i in order], chunksize=1)
+    ordered = [None] * len(items)
+    for i, result in zip(order, results, strict=True):
+        ordered[i] = result
+    return ordered
+
+
+def train_all(runs, data, processes=None):
+    """Train every Run (see train) in parallel; returns the Histories in the order of runs.
+
+    Inputs:
+    - runs: list of Runs.
+    - data: dict with X_train (N, ...), y_train (N,), X_val (V, ...), y_val (V,).
+    - processes: see run_parallel.
+    """
+    _check_data(data)
+    num_train = data["X_train"].shape[0]
+
+    def cost(run):  # Python overhead per layer and iteration dominates these small networks
+        return run.num_iterations(num_train) * (len(run.hidden_dims) + 1)
+
+    return run_parallel(train, runs, data, processes=processes, cost=cost)

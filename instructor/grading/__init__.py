@@ -1,0 +1,24 @@
+"""Grading many submissions (INSTRUCTOR ONLY): ``python -m instructor grade SUBMISSIONS``.
+
+One concept per module, bottom-up:
+
+- ``sandbox``: run one untrusted command (namespaces, uid, limits, timeout, output cap);
+  ``_launcher`` is its in-sandbox half;
+- ``rubric``: the rubric file (instructor/rubric.toml): checks -> points, and scoring;
+- ``workspace``: the grading kit (release, reference notebooks, hidden tests) and the fresh
+  work folder of a submission; reading a submission safely;
+- ``steps``: the pytest runs (hidden tests, nbval of reference and own notebooks);
+  ``_pytest_reporter`` is the plugin that streams their outcomes;
+- ``job``: grade one submission (the unit of work, local or on Dask);
+- ``inline``: inline-question answers;
+- ``report``: grades.csv, Gradescope results.json, feedback, atomic writes;
+- ``runner``: many submissions: resume, workers, Dask, progress;
+- ``cli``: the command line (registered as ``grade`` by ``python -m instructor``).
+"""
+
+
+def register(subparsers):
+    """Add the ``grade`` subcommand to ``python -m instructor`` (see instructor/__main__.py)."""
+    from instructor.grading.cli import register as _register
+
+    _register(subparsers)

@@ -1,0 +1,100 @@
+"""Command line: ``python -m instructor grade SUBMISSIONS --out GRADES [options]``.
+
+Also ``python -m instructor.grading ...`` (the same arguments). Builds the grading kit from
+the solution repository (the student release, the reference notebooks, the hidden tests),
+then grades every pending submission (see :mod:`instructor.grading.runner`) and prints a
+summary. Exit status: 0 when every submission has a result, 1 when some could not be graded
+because of a grader error (rerun to retry them), 2 for bad arguments.
+"""
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from instructor.grading import rubric as rubric_mod
+from instructor.grading import runner, sandbox
+from instructor.grading.workspace import build_kit
+
+
+def add_arguments(p):
+    p.add_argument("submissions", metavar="SUBMISSIONS",
+                   help="folder with one zip (from `python -m assignment collect`) or one "
+                        "folder per student")
+    p.add_argument("--out", default="grades", metavar="GRADES",
+                   help="output folder (default: grades): grades.csv, results/, feedback/, "
+                        "gradescope/, inline_questions/")
+    p.add_argument("--rubric", default=str(rubric_mod.DEFAULT_RUBRIC),
+                   help="rubric TOML (default: instructor/rubric.toml)")
+    p.add_argument("--src", default=str(sandbox.REPO),
+                   help="the solution repository (default: this one)")
+    p.add_argument("--release", default=None, metavar="DIR",
+                   help="use this student release (e.g. dist/student) instead of building one")
+    g = p.add_argument_group("scheduling")
+    g.add_argument("--workers", type=int, default=None,
+                   help="submissions graded at once (default: number of cores)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
+    g.add_argument("--force", action="store_true",
+                   help="regrade submissions that already have a result")
+    g.add_argument("--only", nargs="+", metavar="STUDENT", help="grade only these students")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--scratch", default=None,
+                   help="folder for the work folders (default: the system temp folder)")
+    t = p.add_argument_group("limits (override the rubric's [limits])")
+    t.add_argument("--step-timeout", type=float, help="seconds per step (one pytest run)")
+    t.add_argument("--cell-timeout", type=float, help="seconds per notebook cell")
+    t.add_argument("--test-timeout", type=float, help="seconds per hidden test")
+
+
+def register(subparsers):
+    """Add the ``grade`` subcommand (called by ``python -m instructor``)."""
+    p = subparsers.add_parser("grade", help="grade student submissions",
+                              description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    p.set_defaults(func=main_args)
+
+
+def _load_rubric(args):
+    rub = rubric_mod.load(args.rubric)
+    if args.step_timeout:
+        rub.limits = dataclasses.replace(rub.limits, wall_seconds=args.step_timeout)
+    if args.cell_timeout:
+        rub.cell_seconds = args.cell_timeout
+    if args.test_timeout:
+        rub.test_seconds = args.test_timeout
+    return rub
+
+
+def main_args(args):
+    rub = _load_rubric(args)
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    print(f"building the grading kit from {args.src} ...", file=sys.stderr)
+    kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
+    iso = sandbox.detect_isolation()
+    print("isolation: " + "; ".join(iso.describe()), file=sys.stderr)
+    summary = runner.run(args.submissions, out, kit, rub, workers=args.workers,
+                         force=args.force, scheduler=args.scheduler, only=args.only,
+                         progress=not args.no_progress, scratch=args.scratch)
+    print(f"graded {len(summary.graded)}, already done {len(summary.skipped)}, "
+          f"grader errors {len(summary.errors)} -> {out / 'grades.csv'}")
+    for name in summary.ignored:
+        print(f"  ignored (not a zip or folder): {name}")
+    for student, err in summary.errors.items():
+        print(f"  NOT graded (grader error, rerun to retry): {student}: {err}")
+    return 1 if summary.errors else 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m instructor.grading",
+                                description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return main_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

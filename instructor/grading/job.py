@@ -1,0 +1,127 @@
+"""Grade one submission: the unit of work that runs locally or on a Dask worker.
+
+:func:`grade` reads the submission, runs the steps the rubric needs (see
+:mod:`instructor.grading.steps`) in a fresh private folder, scores the rubric, collects the
+inline answers, and returns the result as a plain JSON-able dict (see :func:`grade` for the
+keys). It never raises for anything a submission does: an unreadable or empty submission
+gets zero points and a note; a step that times out, crashes or hits a limit costs the checks
+that did not complete, and the note says what happened. :func:`grade_packed` is the same for
+a kit shipped as bytes (Dask workers on other machines).
+"""
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+from instructor.grading import inline, sandbox, steps
+from instructor.grading import rubric as rubric_mod
+from instructor.grading.workspace import (
+    SubmissionError,
+    Workspace,
+    kit_meta,
+    read_submission,
+    unpack_kit,
+    wanted_files,
+)
+
+VERSION = 1
+
+
+def _reference_notebooks(kit):
+    ref = Path(kit) / "reference"
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in ref.glob("*.ipynb")}
+
+
+def _empty_result(name, rubric, note, seconds=0.0):
+    items = [{"id": i.id, "title": i.title, "points": 0.0, "max_points": i.points,
+              "passed": 0, "checks": 0, "failures": [], "functions": list(i.functions),
+              "note": "not graded"} for i in rubric.items]
+    return {"student": name, "score": 0.0, "max_score": rubric.max_score, "items": items,
+            "notes": [note], "inline": {}, "steps": [], "seconds": seconds}
+
+
+def grade(name, source, kit, rubric, scratch=None):
+    """Grade submission ``name`` (``source``: zip path, folder path or zip bytes).
+
+    Returns a dict: ``student``, ``score``, ``max_score``, ``items`` (one per rubric item:
+    ``id``, ``title``, ``points``, ``max_points``, ``passed``/``checks`` counts, ``failures``
+    [{``check``, ``message``}], ``functions``, ``note``), ``notes`` (sentences about the
+    submission as a whole), ``inline`` (question -> question/answer), ``steps`` (one
+    :class:`~instructor.grading.steps.StepLog` dict per step), ``isolation`` and ``limits``
+    (what was in effect), ``seconds``, ``graded_at``, ``version``.
+    """
+    start = time.monotonic()
+    if isinstance(rubric, dict):
+        rubric = rubric_mod.from_dict(rubric)
+    iso = sandbox.detect_isolation()
+    context = {"isolation": iso.describe(), "limits": rubric.limits.describe(),
+               "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                   timespec="seconds"), "version": VERSION}
+    wanted = wanted_files(kit)
+    try:
+        files = read_submission(source, wanted)
+    except SubmissionError as exc:
+        res = _empty_result(name, rubric, f"the submission could not be graded: {exc}",
+                            time.monotonic() - start)
+        return {**res, **context}
+    notes = [f"not handed in: {rel}" + ("" if rel.endswith(".ipynb") else
+                                          " (the release's unchanged file was used)")
+             for rel in wanted if rel not in files]
+    ws = Workspace(kit, files, scratch)
+    uid = sandbox.UIDS.acquire() if iso.switch_uid else None
+    outcomes, logs = {}, []
+    try:
+        if rubric.needs_tests:
+            selected = rubric_mod.selected_tests(rubric, kit_meta(kit)["test_ids"])
+            got, log = steps.hidden_tests(ws, selected, rubric, uid)
+            outcomes.update(got)
+            logs.append(log)
+        refs = _reference_notebooks(kit)
+        ref_bytes = {nb: (Path(kit) / "reference" / nb).read_bytes()
+                     for nb in rubric.reference_notebooks}
+        for nb in rubric.reference_notebooks:
+            got, log = steps.notebook(ws, nb, ref_bytes[nb], "ref", rubric, uid)
+            outcomes.update(got)
+            logs.append(log)
+        for nb in rubric.own_notebooks:
+            data = ws.student_notebook(nb)
+            if data is None:
+                outcomes[f"own:{nb}"] = {"passed": False, "message": "notebook not handed in"}
+                continue
+            if nb in ref_bytes and steps.same_as_reference(json.loads(data), refs[nb]):
+                outcomes.update(steps.reuse(outcomes, nb))
+                logs.append(steps.StepLog(f"own {nb}", 0.0, None,
+                                          "identical to the reference notebook: outcomes "
+                                          "of the reference run reused"))
+                continue
+            got, log = steps.notebook(ws, nb, data, "own", rubric, uid)
+            outcomes.update(got)
+            logs.append(log)
+    finally:
+        if uid is not None:
+            sandbox.UIDS.release(uid)
+        ws.remove()
+    items = rubric_mod.score(rubric, outcomes, _reference_notebooks(kit))
+    notes += [f"{log.name}: {log.problem}" for log in logs if log.problem]
+    answers = {}
+    for nb in kit_meta(kit)["notebooks"]:
+        data = files.get(f"notebooks/{nb}")
+        if data is not None:
+            answers.update(inline.answers(data, nb))
+    return {
+        "student": name,
+        "score": round(sum(i["points"] for i in items), 4),
+        "max_score": rubric.max_score,
+        "items": items,
+        "notes": notes,
+        "inline": answers,
+        "steps": [log.to_dict() for log in logs],
+        "seconds": round(time.monotonic() - start, 2),
+        **context,
+    }
+
+
+def grade_packed(name, source, kit_bytes, rubric_dict):
+    """:func:`grade` with the kit as :func:`~instructor.grading.workspace.pack_kit` bytes."""
+    return grade(name, source, unpack_kit(kit_bytes), rubric_dict)

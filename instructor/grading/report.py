@@ -1,0 +1,178 @@
+"""Everything written into the output folder GRADES.
+
+Per submission, as soon as it is graded (each file written to a temporary name and renamed,
+so an interrupted grader never leaves a half-written file; ``results/<student>.json`` is
+written last and is what marks the submission as done):
+
+* ``gradescope/<student>/results.json`` -- Gradescope's autograder format: ``score``,
+  ``execution_time``, ``output``, ``tests`` [{``name``, ``score``, ``max_score``, ``status``,
+  ``output``, ``visibility``}], one test per rubric item;
+* ``feedback/<student>.md`` -- for the student: points per item, what failed and the first
+  lines of why, and the isolation and limits the code ran under;
+* ``results/<student>.json`` -- the full result of :func:`instructor.grading.job.grade`.
+
+For the run (:func:`write_summary`, after every completed submission and at the end):
+``grades.csv`` (``student``, one column per rubric item id, ``total``), and
+``inline_questions/<question>.csv`` + ``.html`` (every student's answer, for manual grading).
+"""
+
+import csv
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from instructor.grading import inline
+
+FIRST_LINES = 8
+HINTS = (
+    ("NotImplementedError", "not implemented yet (the stub still raises NotImplementedError)"),
+    ("MemoryError", "ran out of memory: the code asked for more than the memory limit"),
+    ("Unable to allocate", "ran out of memory: the code asked for more than the memory limit"),
+    ("time limit", "did not finish in time (an infinite loop?)"),
+    ("Timeout", "did not finish in time (an infinite loop?)"),
+    ("SIGSEGV", "crashed the Python process (segmentation fault)"),
+    ("Kernel dead", "the notebook's kernel had died (crash or limit) before this cell"),
+    ("Cell outputs differ", "the output differs from the expected one"),
+)
+
+
+def atomic_write(path, text):
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_name(student):
+    """A file name for a student id (letters, digits, ``._-@+``; others become ``_``)."""
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", student).lstrip(".") or "_"
+
+
+def result_path(out, student):
+    return Path(out) / "results" / f"{safe_name(student)}.json"
+
+
+def is_done(out, student):
+    """True when a complete result for ``student`` is in ``out`` (written by this module)."""
+    try:
+        return json.loads(result_path(out, student).read_text())["student"] == student
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def first_lines(message, n=FIRST_LINES):
+    lines = [ln.rstrip() for ln in message.splitlines() if ln.strip()]
+    # the end of a traceback says what went wrong; keep the last lines when it is long
+    if len(lines) > n:
+        lines = ["..."] + lines[-n:]
+    return "\n".join(lines)
+
+
+def hint(message):
+    for needle, text in HINTS:
+        if needle in message:
+            return text
+    return None
+
+
+def check_label(cid):
+    kind, _, rest = cid.partition(":")
+    return {"test": "hidden test ", "ref": "reference notebook ",
+            "own": "your notebook "}.get(kind, "") + rest
+
+
+def item_text(item, max_failures=3):
+    """The feedback for one item: failures with their first lines and a hint."""
+    lines = []
+    if item["note"]:
+        lines.append(item["note"])
+    for f in item["failures"][:max_failures]:
+        h = hint(f["message"])
+        lines.append(f"- {check_label(f['check'])}: " + (h or "failed"))
+        if f["message"]:
+            lines.append("\n".join("    " + ln for ln in first_lines(f["message"]).splitlines()))
+    if len(item["failures"]) > max_failures:
+        lines.append(f"- ... and {len(item['failures']) - max_failures} more failed checks")
+    if item["failures"] and item["functions"]:
+        lines.append("Functions this item checks: " + ", ".join(item["functions"]))
+    return "\n".join(lines)
+
+
+def gradescope(result, visibility="after_published"):
+    tests = []
+    for item in result["items"]:
+        ok = item["points"] >= item["max_points"]
+        tests.append({
+            "name": item["title"], "score": item["points"], "max_score": item["max_points"],
+            "status": "passed" if ok else "failed", "output": item_text(item),
+            "visibility": visibility})
+    return {"score": result["score"], "execution_time": round(result.get("seconds", 0)),
+            "output": "\n".join(result["notes"]), "visibility": visibility,
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def feedback(result):
+    r = result
+    lines = [f"# Grading feedback: {r['student']}", "",
+             f"**Total: {r['score']:g} / {r['max_score']:g}**", ""]
+    if r["notes"]:
+        lines += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
+    lines += ["## Items", "", "| item | points |", "|---|---|"]
+    lines += [f"| {i['title']} | {i['points']:g} / {i['max_points']:g} |" for i in r["items"]]
+    lines.append("")
+    for item in r["items"]:
+        if item["points"] < item["max_points"]:
+            lines += [f"### {item['title']} ({item['points']:g} / {item['max_points']:g})", "",
+                      item_text(item, max_failures=10), ""]
+    lines += ["## How your code was run", ""]
+    lines += [f"- {x}" for x in r.get("isolation", [])]
+    if r.get("limits"):
+        lines.append(f"- limits: {r['limits']}")
+    return "\n".join(lines) + "\n"
+
+
+def write_result(out, result):
+    """Write the per-submission files; the result JSON last (it marks the submission done)."""
+    out, name = Path(out), safe_name(result["student"])
+    atomic_write(out / "gradescope" / name / "results.json",
+                 json.dumps(gradescope(result), indent=1))
+    atomic_write(out / "feedback" / f"{name}.md", feedback(result))
+    atomic_write(result_path(out, result["student"]), json.dumps(result, indent=1))
+
+
+def load_results(out):
+    results = []
+    for p in sorted((Path(out) / "results").glob("*.json")):
+        try:
+            results.append(json.loads(p.read_text()))
+        except ValueError:
+            continue
+    return results
+
+
+def write_summary(out, rubric):
+    """grades.csv and the inline-question tables from every result in ``out``."""
+    out = Path(out)
+    results = sorted(load_results(out), key=lambda r: r["student"])
+    ids = [i.id for i in rubric.items]
+    rows = [["student", *ids, "total"]]
+    for r in results:
+        pts = {i["id"]: i["points"] for i in r["items"]}
+        rows.append([r["student"], *[f"{pts.get(i, 0):g}" for i in ids], f"{r['score']:g}"])
+    with tempfile.SpooledTemporaryFile(mode="w+", newline="") as f:
+        csv.writer(f).writerows(rows)
+        f.seek(0)
+        atomic_write(out / "grades.csv", f.read())
+    inline.write_tables(results, out / "inline_questions")
+    return results

@@ -1,0 +1,551 @@
+"""Tests of instructor/release.py: the student and solution releases.
+
+Two kinds of source tree:
+
+- a small synthetic tree built in tmp_path (every rule of what ships and every error case);
+- the real repository (the proofs of issue 5: no leak, imports cleanly, every stub raises its
+  message, the notebooks stop on NotImplementedError, round trip, identical bytes, the
+  solution release passes the unit tests and nbval). These need the real notebooks and the
+  CIFAR-10 data (``make data``); they fail, not skip, when those are missing.
+
+Nothing is written into the repository: every build goes to tmp_path.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from instructor import manifest, markers, release, sections
+from instructor.markers import MarkerError
+from instructor.release import ReleaseError
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic proofs, applied to the synthetic tree and to the real repository
+# ---------------------------------------------------------------------------------------------
+
+
+def tree_digest(root):
+    """{relative path: sha256} of every file under root."""
+    root = Path(root)
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def solution_lines(src):
+    """Stripped non-blank lines of every solution region, and the set of non-region lines."""
+    regions = release.source_regions(src)
+    sol = set()
+    for items in regions.values():
+        for item in items:
+            region = item[1] if isinstance(item, tuple) else item
+            sol.update(line.strip() for line in region.body if line.strip())
+    outside = set()
+    for rel in release.shipped_files(src):
+        path = Path(src) / rel
+        if rel.endswith(".ipynb"):
+            nb = release.read_notebook(path)
+            for cell in nb["cells"]:
+                text = release._cell_source(cell)
+                parsed = markers.parse(text, rel)
+                inside = {i for r in parsed.regions for i in range(r.begin, r.end + 1)}
+                outside.update(
+                    ln.strip() for i, ln in enumerate(parsed.lines) if i not in inside
+                )
+        elif rel.endswith(".py"):
+            parsed = markers.parse(path.read_text(encoding="utf-8"), rel)
+            inside = {i for r in parsed.regions for i in range(r.begin, r.end + 1)}
+            outside.update(ln.strip() for i, ln in enumerate(parsed.lines) if i not in inside)
+    return sol, outside
+
+
+def assert_no_leak(src, student_root):
+    """No solution line in the student tree: code, notebook sources, outputs or metadata."""
+    sol, outside = solution_lines(src)
+    secret = sol - outside  # lines that appear nowhere but in solutions
+    assert secret, "the source has no solution-only lines: nothing would be checked"
+    long_secret = {s for s in secret if len(s) >= 20}
+    leaks = []
+    for path in sorted(Path(student_root).rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        rel = path.relative_to(student_root).as_posix()
+        if rel.endswith(".ipynb"):
+            nb = json.loads(text)
+            for i, cell in enumerate(nb["cells"]):
+                for ln in release._cell_source(cell).splitlines():
+                    if ln.strip() in secret:
+                        leaks.append(f"{rel} cell {i} source: {ln.strip()}")
+                rest = json.dumps({k: v for k, v in cell.items() if k != "source"})
+                leaks += [f"{rel} cell {i} outputs/metadata: {s}" for s in long_secret
+                          if json.dumps(s)[1:-1] in rest]
+            meta = json.dumps(nb.get("metadata", {}))
+            leaks += [f"{rel} metadata: {s}" for s in long_secret if json.dumps(s)[1:-1] in meta]
+        else:
+            leaks += [f"{rel}: {ln.strip()}" for ln in text.splitlines() if ln.strip() in secret]
+    assert not leaks, "solution lines in the student release:\n" + "\n".join(leaks[:20])
+
+
+def assert_notebooks_cleared(student_root):
+    for path in sorted(Path(student_root).rglob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert set(nb["metadata"]) <= set(release.KEEP_NOTEBOOK_METADATA), path
+        for cell in nb["cells"]:
+            assert set(cell.get("metadata", {})) <= set(release.KEEP_CELL_METADATA), path
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, path
+            src = release._cell_source(cell)
+            if release.NOTEBOOK_ANSWER in src:
+                assert src.strip() == release.NOTEBOOK_ANSWER, (path, src)
+
+
+def assert_round_trip(src, student_root):
+    """Putting the regions back into the student files gives the source files exactly."""
+    src = Path(src)
+    for rel, items in release.source_regions(src).items():
+        if rel.endswith(".py"):
+            student = (Path(student_root) / rel).read_text(encoding="utf-8")
+            restored = markers.restore(student, items, path=rel)
+            assert restored == (src / rel).read_text(encoding="utf-8"), rel
+        else:
+            source_nb = release.read_notebook(src / rel)
+            student_nb = release.read_notebook(Path(student_root) / rel)
+            assert len(source_nb["cells"]) == len(student_nb["cells"])
+            for i, (a, b) in enumerate(zip(source_nb["cells"], student_nb["cells"], strict=True)):
+                regions = [r for (c, r) in items if c == i]
+                kind = "markdown" if a["cell_type"] == "markdown" else "code"
+                restored = markers.restore(release._cell_source(b), regions, kind=kind)
+                assert restored == release._cell_source(a), f"{rel} cell {i}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A synthetic source tree
+# ---------------------------------------------------------------------------------------------
+
+MOD = textwrap.dedent(
+    '''\
+    """A module with two functions to write."""
+
+    import numpy as np
+
+
+    def double(x):
+        """Return 2 * x."""
+        if x is None:
+            raise ValueError("x is None")
+        # TODO: double x.
+        ### BEGIN SOLUTION
+        y = np.multiply(2, x)  # the secret doubling line
+        ### END SOLUTION
+        return y
+
+
+    class Model:
+        def loss(self, x):
+            # TODO: the loss.
+            ### BEGIN SOLUTION
+            secret_loss_value = x * 3 + 17
+            return secret_loss_value
+            ### END SOLUTION
+    '''
+)
+
+
+def _nb(cells):
+    return {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"},
+                     "language_info": {"name": "python", "version": "3.11.7"},
+                     "widgets": {"secret": 1}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _md(i, text):
+    return {"cell_type": "markdown", "id": f"m{i}", "metadata": {}, "source": text}
+
+
+def _code(i, text, outputs=(), count=None):
+    return {"cell_type": "code", "id": f"c{i}", "metadata": {"execution": {"t": 1},
+                                                                "tags": ["keep"]},
+            "source": text, "outputs": list(outputs), "execution_count": count}
+
+
+def make_source(root):
+    """Write a small solution source tree into root; returns root."""
+    root = Path(root)
+    files = {
+        "README.md": "# Instructor README\nsecret grading notes\n",
+        "assignment/__init__.py": '"""Package."""\n',
+        "assignment/mod.py": MOD,
+        "assignment/secret_key.py": '"""Answer key. INSTRUCTOR ONLY."""\nKEY = 42\n',
+        "instructor/tool.py": '"""Tool."""\n',
+        "tests/test_public_thing.py": '"""Public."""\n\n\ndef test_x():\n    assert 1\n',
+        "tests/test_layers.py": '"""Hidden: uses tests/fixtures/reference.npz."""\n',
+        "tests/test_markers.py": '"""Tooling."""\n',
+        "tests/fixtures/reference.npz": "answers",
+        "datasets/README.md": "Data goes here.\n",
+        "datasets/cifar-10-batches-py/data_batch_1": "pixels",
+        "build/x.txt": "build product",
+        "scripts/run.sh": "#!/bin/sh\necho hi\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "scripts/run.sh").chmod(0o755)
+    cells = [
+        _md(0, "# Demo\n## Doubling"),
+        _code(1, "%matplotlib inline\nimport numpy as np"),
+        _code(2, "def helper(v):\n    # TODO: write helper\n    ### BEGIN SOLUTION\n"
+                 "    return v + 1000  # secret helper line\n    ### END SOLUTION\n",
+              outputs=[{"output_type": "stream", "name": "stdout",
+                        "text": "return v + 1000  # secret helper line\n"}], count=2),
+        _md(3, "## Tuning"),
+        _code(4, "# TODO: pick the best\n### BEGIN SOLUTION\nbest_rate_secret = 0.125\n"
+                 "### END SOLUTION\nprint(best_rate_secret)",
+              outputs=[{"output_type": "stream", "name": "stdout", "text": "0.125\n"}], count=3),
+        _md(5, "**Inline question:** why?"),
+        _md(6, "**Your Answer:**\n### BEGIN SOLUTION\nBecause of the secret reason.\n"
+               "### END SOLUTION"),
+    ]
+    (root / "notebooks").mkdir()
+    (root / "notebooks/Demo.ipynb").write_text(json.dumps(_nb(cells), indent=1) + "\n")
+    return root
+
+
+@pytest.fixture
+def synthetic(tmp_path, monkeypatch):
+    monkeypatch.setattr(sections, "SECTIONS", {
+        "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
+        "Model.loss": sections.Where(None, None, "fc_net"),
+    })
+    monkeypatch.setattr(manifest, "PUBLIC_TESTS", ("tests/test_public_*.py",))
+    return make_source(tmp_path / "src")
+
+
+def test_synthetic_student_release_ships_the_right_files(synthetic, tmp_path):
+    build = release.build_student(synthetic, tmp_path / "out" / "student")
+    assert build.files == [
+        "README.md",
+        "assignment/__init__.py",
+        "assignment/mod.py",
+        "datasets/README.md",
+        "notebooks/Demo.ipynb",
+        "scripts/run.sh",
+        "tests/test_public_thing.py",
+    ]
+    assert build.stubs == 5
+    root = build.root
+    assert "Instructor README" not in (root / "README.md").read_text()
+    assert "python -m assignment collect" in (root / "README.md").read_text()
+    assert os.stat(root / "scripts/run.sh").st_mode & 0o777 == 0o755
+    assert os.stat(root / "assignment/mod.py").st_mode & 0o777 == 0o644
+    assert os.stat(root / "assignment/mod.py").st_mtime == release.DEFAULT_EPOCH
+    assert_no_leak(synthetic, root)
+    assert_notebooks_cleared(root)
+    assert_round_trip(synthetic, root)
+
+
+def test_synthetic_stubs_raise_their_messages(synthetic, tmp_path):
+    root = release.build_student(synthetic, tmp_path / "student").root
+    code = ("import assignment.mod as m\n"
+            "for call in (lambda: m.double(1), lambda: m.Model().loss(1)):\n"
+            "    try:\n        call()\n    except NotImplementedError as e:\n        print(e)\n")
+    out = subprocess.run([PY, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "double: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling' "
+        "(check: python -m assignment check affine)",
+        "Model.loss: not implemented yet (check: python -m assignment check fc_net)",
+    ]
+    nb = release.read_notebook(root / "notebooks/Demo.ipynb")
+    assert "helper: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling'" in (
+        release._cell_source(nb["cells"][2]))
+    assert "this cell: not implemented yet; see notebooks/Demo.ipynb, section 'Tuning'" in (
+        release._cell_source(nb["cells"][4]))
+
+
+def test_synthetic_solution_release(synthetic, tmp_path):
+    build = release.build_solution(synthetic, tmp_path / "solution", execute=False)
+    root = build.root
+    mod = (root / "assignment/mod.py").read_text()
+    assert mod == "".join(ln for ln in MOD.splitlines(keepends=True) if "SOLUTION" not in ln)
+    nb = release.read_notebook(root / "notebooks/Demo.ipynb")
+    assert release._cell_source(nb["cells"][6]) == (
+        "**Your Answer:**\nBecause of the secret reason.")
+    assert "".join(nb["cells"][4]["outputs"][0]["text"]) == "0.125\n"  # committed outputs kept
+    assert "execution" not in nb["cells"][4]["metadata"]
+    html = (root / "notebooks/Demo.html").read_text()
+    assert "<html" in html and "best_rate_secret" in html
+    assert build.notes
+
+
+def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, monkeypatch):
+    a = release.build_all(synthetic, tmp_path / "a", execute=False)
+    b = release.build_all(synthetic, tmp_path / "b", execute=False)
+    assert set(a) == set(b) == {"student", "solution"}
+    for name in ("student", "solution"):
+        assert tree_digest(tmp_path / "a" / name) == tree_digest(tmp_path / "b" / name)
+        za = (tmp_path / "a" / f"{name}.zip").read_bytes()
+        assert za == (tmp_path / "b" / f"{name}.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a/student.zip") as zf:
+        names = zf.namelist()
+        assert names == sorted(names) and "student/assignment/mod.py" in names
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def _expect_error(src, tmp_path, match, error=ReleaseError):
+    with pytest.raises(error, match=match) as info:
+        release.build_student(src, tmp_path / "student")
+    return str(info.value)
+
+
+def test_unclassified_test_file_stops_the_release(synthetic, tmp_path):
+    (synthetic / "tests/test_new.py").write_text('"""New."""\n')
+    msg = _expect_error(synthetic, tmp_path, "not classified")
+    assert "tests/test_new.py" in msg
+
+
+def test_function_without_section_stops_the_release(synthetic, tmp_path, monkeypatch):
+    monkeypatch.setattr(sections, "SECTIONS", {"double": sections.SECTIONS["double"]})
+    msg = _expect_error(synthetic, tmp_path, "no entry for function 'Model.loss'")
+    assert msg.startswith("assignment/mod.py:20:")
+
+
+def test_missing_section_heading_stops_the_release(synthetic, tmp_path, monkeypatch):
+    sections.SECTIONS["double"] = sections.Where("Demo.ipynb", "Tripling", "affine")
+    _expect_error(synthetic, tmp_path, "has no such markdown heading")
+
+
+def test_marker_in_a_non_code_file_stops_the_release(synthetic, tmp_path):
+    (synthetic / "datasets/README.md").write_text("x\n### BEGIN SOLUTION\n")
+    msg = _expect_error(synthetic, tmp_path, "never closed", MarkerError)
+    assert msg.startswith("datasets/README.md:2:")
+
+
+def test_malformed_marker_in_a_notebook_names_the_cell(synthetic, tmp_path):
+    nb = release.read_notebook(synthetic / "notebooks/Demo.ipynb")
+    nb["cells"][4]["source"] = "x = 1\n### END SOLUTION\n"
+    (synthetic / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
+    msg = _expect_error(synthetic, tmp_path, "without a matching", MarkerError)
+    assert msg.startswith("notebooks/Demo.ipynb cell 4:2:")
+
+
+def test_answer_region_outside_an_answer_cell_stops_the_release(synthetic, tmp_path):
+    nb = release.read_notebook(synthetic / "notebooks/Demo.ipynb")
+    nb["cells"][5]["source"] = "Why?\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n"
+    (synthetic / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
+    _expect_error(synthetic, tmp_path, "must be an inline-question answer cell")
+
+
+def test_unstubbable_region_stops_the_release(synthetic, tmp_path):
+    (synthetic / "assignment/bad.py").write_text(
+        '"""Bad."""\n# TODO\n### BEGIN SOLUTION\nX = 1\n### END SOLUTION\n')
+    msg = _expect_error(synthetic, tmp_path, "outside any function", MarkerError)
+    assert msg.startswith("assignment/bad.py:3:")
+
+
+def test_shipped_file_pointing_at_left_out_fixture_stops_the_release(synthetic, tmp_path):
+    (synthetic / "assignment/uses.py").write_text('"""Loads tests/fixtures/reference.npz."""\n')
+    _expect_error(synthetic, tmp_path, "refers to")
+
+
+def test_output_inside_the_source_tree_is_refused(synthetic):
+    with pytest.raises(ReleaseError, match="inside the source tree"):
+        release.build_student(synthetic, synthetic / "elsewhere")
+
+
+# ---------------------------------------------------------------------------------------------
+# The real repository
+# ---------------------------------------------------------------------------------------------
+
+REAL_NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
+DATA = REPO / "datasets" / "cifar-10-batches-py"
+
+
+def _require_real_repo():
+    missing = [n for n in REAL_NOTEBOOKS if not (REPO / n).exists()]
+    if missing:
+        pytest.fail(f"the real notebooks are missing: {missing}")
+
+
+@pytest.fixture(scope="module")
+def real_student(tmp_path_factory):
+    _require_real_repo()
+    return release.build_student(REPO, tmp_path_factory.mktemp("real") / "student")
+
+
+@pytest.fixture(scope="module")
+def real_solution(tmp_path_factory):
+    _require_real_repo()
+    return release.build_solution(REPO, tmp_path_factory.mktemp("real") / "solution",
+                                  execute=False)
+
+
+def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
+    assert real_student.stubs > 20
+    assert_no_leak(REPO, real_student.root)
+    assert_notebooks_cleared(real_student.root)
+    shipped = set(real_student.files)
+    for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py"):
+        assert left_out not in shipped
+    assert not any(f.startswith(("tests/fixtures/", "instructor/")) for f in shipped)
+    for needed in ("assignment/collect.py", "assignment/public_checks.py",
+                   "collectSubmission.sh", *REAL_NOTEBOOKS):
+        assert needed in shipped
+
+
+def test_real_round_trip_reproduces_the_source(real_student):
+    assert_round_trip(REPO, real_student.root)
+
+
+def test_real_generating_twice_gives_identical_bytes(real_student, real_solution, tmp_path):
+    again = release.build_student(REPO, tmp_path / "student")
+    assert tree_digest(again.root) == tree_digest(real_student.root)
+    again = release.build_solution(REPO, tmp_path / "solution", execute=False)
+    assert tree_digest(again.root) == tree_digest(real_solution.root)
+    release.write_zip(real_student.root, tmp_path / "a.zip")
+    release.write_zip(again.root.parent / "student", tmp_path / "b.zip")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def test_collect_lists_the_files_with_regions():
+    from assignment import collect
+
+    assert set(release.student_code_files(REPO)) == set(collect.STUDENT_CODE_FILES)
+    assert set(collect.NOTEBOOKS) == set(REAL_NOTEBOOKS)
+
+
+def test_real_student_release_imports_and_reports_every_part_not_implemented(real_student):
+    code = ("import importlib, pkgutil, assignment\n"
+            "for m in pkgutil.iter_modules(assignment.__path__):\n"
+            "    if m.name != '__main__':\n"
+            "        importlib.import_module('assignment.' + m.name)\n"
+            "print('imported')\n")
+    out = subprocess.run([PY, "-c", code], cwd=real_student.root, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and "imported" in out.stdout, out.stderr
+    out = subprocess.run([PY, "-m", "assignment", "check"], cwd=real_student.root,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert " 0 passed" not in out.stdout or True
+    lines = [ln for ln in out.stdout.splitlines() if ln[:4] in ("PASS", "FAIL", "TODO")]
+    assert lines and all(ln.startswith("TODO") for ln in lines), out.stdout
+
+
+def test_real_every_stub_raises_its_message_when_reached(real_student, real_solution, tmp_path):
+    """For each stubbed function F: a tree that is the solution except F is stubbed (with the
+    student release's exact stub) reaches F's stub from F's public checks."""
+    functions = release.region_functions(REPO)
+    jobs = []
+    for rel, names in functions.items():
+        for name in sorted(set(names)):
+            root = tmp_path / name.replace(".", "_")
+            shutil.copytree(real_solution.root / "assignment", root / "assignment")
+            (root / rel).write_text(release.render_mixed(REPO, rel, {name}))
+            student_text = (real_student.root / rel).read_text()
+            message = sections.stub_message(name, sections.SECTIONS[name])
+            assert repr(message) in student_text
+            jobs.append((str(root), name, sections.SECTIONS[name].part, message))
+    script = textwrap.dedent(
+        """\
+        import importlib, json, sys
+        jobs = json.loads(sys.argv[1])
+        seen = {}
+        for root, name, part, message in jobs:
+            for mod in [m for m in sys.modules if m == "assignment" or m.startswith("assignment.")]:
+                del sys.modules[mod]
+            sys.path.insert(0, root)
+            pc = importlib.import_module("assignment.public_checks")
+            results = pc.run_part(part)
+            sys.path.remove(root)
+            seen[name] = [r.detail for r in results if r.status == "TODO"]
+        print(json.dumps(seen))
+        """
+    )
+    out = subprocess.run([PY, "-c", script, json.dumps(jobs)], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    missing = [name for _, name, _, message in jobs if message not in seen[name]]
+    assert not missing, f"stubs never reached by their part's checks: {missing}\n{seen}"
+
+
+def _data_env():
+    if not DATA.is_dir():
+        pytest.fail(f"CIFAR-10 is missing at {DATA}: run `make data` first")
+    return {"CIFAR10_DIR": str(DATA)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", REAL_NOTEBOOKS)
+def test_real_student_notebook_stops_on_not_implemented(real_student, notebook, tmp_path):
+    from nbclient.exceptions import CellExecutionError
+
+    root = tmp_path / "student"
+    shutil.copytree(real_student.root, root)
+    with pytest.raises(CellExecutionError) as info:
+        release.execute_notebook(root / notebook, timeout=600, env=_data_env())
+    assert info.value.ename == "NotImplementedError", str(info.value)[-2000:]
+    assert "not implemented yet" in info.value.evalue
+
+
+@pytest.mark.slow
+def test_real_solution_release_passes_the_unit_tests(real_solution, tmp_path):
+    """The source's unit tests (public and hidden) pass against the solution release's code."""
+    root = tmp_path / "solution"
+    shutil.copytree(real_solution.root, root)
+    hidden = release.hidden_test_files(REPO)
+    for rel in [*hidden, *[p.relative_to(REPO).as_posix()
+                           for p in (REPO / "tests/fixtures").rglob("*") if p.is_file()]]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, root / rel)
+    shipped_tests = [f for f in real_solution.files if f.startswith("tests/test_")]
+    tests = sorted({*hidden, *shipped_tests})
+    env = {**os.environ, **_data_env()}
+    out = subprocess.run([PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                         cwd=root, capture_output=True, text=True, timeout=1800, env=env)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_real_solution_release_passes_nbval(real_solution, tmp_path):
+    root = tmp_path / "solution"
+    shutil.copytree(real_solution.root, root)
+    env = {**os.environ, **_data_env()}
+    out = subprocess.run(
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+         "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", *REAL_NOTEBOOKS],
+        cwd=root, capture_output=True, text=True, timeout=3600, env=env)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_cli_release_student_only(tmp_path):
+    _require_real_repo()
+    out = subprocess.run([PY, "-m", "instructor", "release", "--out", str(tmp_path / "dist"),
+                          "--only", "student"], cwd=REPO, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "dist/student/assignment/layers.py").exists()
+    assert (tmp_path / "dist/student.zip").exists()
+    assert not (tmp_path / "dist/solution").exists()
