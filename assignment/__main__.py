@@ -29,7 +29,8 @@ def main(argv=None):
     if args.command == "check":
         unknown = [p for p in args.parts if p not in public_checks.PARTS]
         if unknown:
-            parser.error(f"unknown part(s) {unknown}; choose from: {', '.join(public_checks.PARTS)}")
+            names = ", ".join(public_checks.PARTS)
+            parser.error(f"unknown part(s) {unknown}; choose from: {names}")
         return public_checks.main(args.parts or None)
     return collect.run(args)
 

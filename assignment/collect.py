@@ -11,7 +11,9 @@ Steps, each a loud error (exit status 1, a message saying what to do) when it fa
 4. the zip, written atomically.
 
 Functions that still raise NotImplementedError are listed as a warning (a partial submission
-is allowed).
+is allowed). A notebook that cannot run to the end yet (unfinished code) stops collect too;
+``--allow-incomplete`` turns those notebook problems into warnings, printed and written into
+the zip as ``SUBMISSION_WARNINGS.txt``, so an unfinished assignment can still be handed in.
 
 Zip layout (read by instructor/grading), paths relative to the repository root::
 
@@ -19,6 +21,7 @@ Zip layout (read by instructor/grading), paths relative to the repository root::
     notebooks/<Name>.ipynb           every notebook of NOTEBOOKS, as saved
     notebooks/<Name>.html            its HTML rendering
     notebooks/<Name>.pdf             only when the PDF tools are present
+    SUBMISSION_WARNINGS.txt          only with --allow-incomplete and notebook problems
 
 Python API: :func:`collect` (returns the zip path, raises :class:`CollectError`),
 :func:`notebook_problems` (the run-order check for one notebook).
@@ -103,13 +106,14 @@ def pdf_tools_present():
     return bool(shutil.which("xelatex") and shutil.which("pandoc"))
 
 
-def collect(root=REPO, out=None, *, pdf=None, log=print):
+def collect(root=REPO, out=None, *, pdf=None, allow_incomplete=False, log=print):
     """Check the submission in `root` and write the zip; returns the zip's Path.
 
     Inputs:
     - root: the repository folder (default: the one this package lives in)
     - out: zip path (default: root/submission.zip)
     - pdf: True/False to force/skip the PDF; None: only when pdf_tools_present()
+    - allow_incomplete: notebook run-order problems become warnings (see the module docstring)
     - log: function printing progress lines
 
     Raises CollectError listing every problem found.
@@ -125,11 +129,16 @@ def collect(root=REPO, out=None, *, pdf=None, log=print):
     problems = []
     for rel in NOTEBOOKS:
         problems += [f"  - {rel}: {p}" for p in notebook_problems(root / rel)]
-    if problems:
+    if problems and not allow_incomplete:
         raise CollectError(
             "notebooks not run top to bottom (open each one, choose Kernel > Restart Kernel "
-            "and Run All Cells, save, and run collect again):\n" + "\n".join(problems)
+            "and Run All Cells, save, and run collect again; to hand in unfinished work, add "
+            "--allow-incomplete):\n" + "\n".join(problems)
         )
+    if problems:
+        log("WARNING: handing in notebooks that were not run top to bottom:")
+        for p in problems:
+            log(p)
     stubbed = _stubbed_functions(root)
     if stubbed:
         log("WARNING: these functions are still not implemented (they will get no points):")
@@ -140,6 +149,8 @@ def collect(root=REPO, out=None, *, pdf=None, log=print):
         if not pdf:
             log("PDF: skipped (xelatex and pandoc not found); the HTML files carry your answers")
     entries = {rel: (root / rel).read_bytes() for rel in (*STUDENT_CODE_FILES, *NOTEBOOKS)}
+    if problems:
+        entries["SUBMISSION_WARNINGS.txt"] = ("\n".join(problems) + "\n").encode("utf-8")
     for rel in NOTEBOOKS:
         formats = ("html", "pdf") if pdf else ("html",)
         for fmt in formats:
@@ -179,12 +190,17 @@ def add_arguments(parser):
     """The collect options (shared with assignment/__main__.py)."""
     parser.add_argument("--out", help=f"zip to write (default: <repo>/{DEFAULT_ZIP})")
     parser.add_argument("--root", default=str(REPO), help="repository folder (default: this one)")
+    parser.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="hand in notebooks that do not run to the end yet (listed as warnings)",
+    )
 
 
 def run(args):
     """Run collect with parsed arguments; prints errors; returns the exit status."""
     try:
-        collect(args.root, args.out)
+        collect(args.root, args.out, allow_incomplete=args.allow_incomplete)
     except CollectError as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1

@@ -116,6 +116,7 @@ class History:
       after the first iteration and at the end of every epoch.
     - diverged: bool, the loss became NaN or infinite (the Solver raised TrainingDiverged);
       the histories then stop there and the accuracies are padded with chance level 0.1.
+      Overflow warnings of numpy are silenced during training for that reason.
     - seconds: float, wall-clock time of the training.
     """
 
@@ -159,7 +160,10 @@ def train(run, data):
     start = time.perf_counter()
     diverged = False
     try:
-        solver.train()
+        # A diverging network overflows on its way to an infinite loss; that is reported as
+        # History.diverged, not as a stream of numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            solver.train()
     except TrainingDiverged:
         diverged = True
     seconds = time.perf_counter() - start

@@ -344,13 +344,13 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Input:
     - x: Data of shape (N, D)
     - gamma: Scale parameter of shape (D,)
-    - beta: Shift paremeter of shape (D,)
+    - beta: Shift parameter of shape (D,)
     - bn_param: Dictionary with the following keys:
       - mode: 'train' or 'test'; required
       - eps: Constant for numeric stability (default 1e-5)
       - momentum: Constant for running mean / variance (default 0.9)
       - running_mean: Array of shape (D,) giving running mean of features (default zeros of
-        x's dtype); updated in place of the dict entry in train mode
+        x's dtype); train mode stores the updated array back into bn_param
       - running_var: Array of shape (D,) giving running variance of features (same default)
 
     Returns a tuple of:
@@ -535,7 +535,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     Input:
     - x: Data of shape (N, D)
     - gamma: Scale parameter of shape (D,)
-    - beta: Shift paremeter of shape (D,)
+    - beta: Shift parameter of shape (D,)
     - ln_param: Dictionary with the following keys:
         - eps: Constant for numeric stability (default 1e-5)
         - mode: optional, 'train' or 'test'; accepted for symmetry with batchnorm, no effect

@@ -19,6 +19,7 @@ least noisy estimate on a shared machine. Options: ``--repeat`` and ``--quick``.
 """
 
 import argparse
+import os
 import timeit
 
 import numpy as np
@@ -143,6 +144,9 @@ def main(argv=None):
               "(to include them: run with a Python that has torch, PYTHONPATH=<repo>)")
     else:
         print(f"{info}; numpy {np.__version__}")
+    if hasattr(os, "getloadavg"):
+        print(f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f} at start "
+              "(other processes slow the timings; the ratios suffer less)")
     print("float64 forward (train) + backward; ratios measured in this run: time / copy floor, "
           "time / PyTorch\n(default threads, and 1 thread); < 1 means faster than PyTorch")
     print()

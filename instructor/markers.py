@@ -188,15 +188,31 @@ def parse(text, path="<text>", *, first_line=1):
 # ---------------------------------------------------------------------------------------------
 
 
-def code_stub(indent, message, eol="\n"):
+def _chunks(message, width):
+    """Split message into pieces of at most ~width characters at spaces (spaces kept)."""
+    pieces, current = [], ""
+    for word in message.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(candidate) > width:
+            pieces.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    return [*pieces, current]
+
+
+def code_stub(indent, message, eol="\n", width=100):
     """The student stub for a code region: banner pair around raise NotImplementedError.
 
-    Returns a list of lines (the last one ending with `eol`, which may be '').
+    The message is one string literal, split over lines (implicit concatenation) to keep the
+    lines within `width` columns where its words allow. Returns a list of lines (the last one
+    ending with `eol`, which may be '').
     """
+    literals = [f"{indent}    {piece!r}\n" for piece in _chunks(message, width - len(indent) - 8)]
     return [
         f"{indent}{BANNER_START}\n",
         f"{indent}raise NotImplementedError(\n",
-        f"{indent}    {message!r}\n",
+        *literals,
         f"{indent})\n",
         f"{indent}{BANNER_END}{eol}",
     ]
@@ -226,9 +242,7 @@ def render_student(parsed, messages=None, *, kind="code"):
         out.extend(parsed.lines[pos : region.begin])
         if kind == "code":
             out.extend(code_stub(region.indent, messages[k], line_ending(region.lines[-1])))
-        elif region.end == len(parsed.lines) - 1 and not line_ending(region.lines[-1]) and out:
-            # The region closed the text without a final newline: so does the student text.
-            out[-1] = out[-1].rstrip("\r\n")
+        # markdown: nothing; the line before keeps its newline so that restore() is exact
         pos = region.end + 1
     out.extend(parsed.lines[pos:])
     return "".join(out)
@@ -411,7 +425,7 @@ def check_stubbable(python_source, parsed, names, *, allow_top_level=False, to_p
             stub_first = region.begin + shift + 1
             if stub_first <= (e.lineno or 0):
                 blamed = region
-            shift += 5 - len(region.lines)
+            shift += len(code_stub(region.indent, "x")) - len(region.lines)
         raise MarkerError(
             parsed.path,
             blamed.begin + 1,

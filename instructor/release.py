@@ -205,7 +205,7 @@ def read_notebook(path):
 
 
 def write_notebook_text(nb):
-    """Serialize a notebook dict the way nbformat does (indent 1, sorted keys), deterministically."""
+    """Serialize a notebook dict as nbformat does (indent 1, sorted keys), deterministically."""
     import nbformat
 
     node = nbformat.from_dict(nb)
@@ -378,7 +378,8 @@ def render_mixed(src, rel, stub_names):
     for region, name, message in zip(parsed.regions, names, messages, strict=True):
         out.extend(parsed.lines[pos : region.begin])
         if name in stub_names:
-            out.extend(markers.code_stub(region.indent, message, markers.line_ending(region.lines[-1])))
+            eol = markers.line_ending(region.lines[-1])
+            out.extend(markers.code_stub(region.indent, message, eol))
         else:
             out.extend(region.body)
         pos = region.end + 1

@@ -4,7 +4,8 @@ A stub in the student release reads, for example::
 
     raise NotImplementedError(
         "batchnorm_backward: not implemented yet; see notebooks/BatchNormalization.ipynb, "
-        "section 'Batch normalization: backward pass' (check: python -m assignment check batchnorm)"
+        "section '2. Batch normalization: backward pass' (check: python -m assignment check "
+        "batchnorm)"
     )
 
 SECTIONS maps the qualified name of the function that encloses a solution region in a ``.py``
@@ -43,22 +44,22 @@ SECTIONS = {
     "relu_backward": Where(None, None, "relu"),
     "softmax_loss": Where(None, None, "losses"),
     "svm_loss": Where(None, None, "losses"),
-    "batchnorm_forward": Where(_BN, "Batch normalization: forward", "batchnorm"),
-    "batchnorm_backward": Where(_BN, "Batch normalization: backward", "batchnorm"),
-    "batchnorm_backward_alt": Where(_BN, "Batch normalization: alternative backward", "batchnorm"),
-    "layernorm_forward": Where(_BN, "Layer normalization", "layernorm"),
-    "layernorm_backward": Where(_BN, "Layer normalization", "layernorm"),
-    "dropout_forward": Where(_DROPOUT, "Dropout: forward pass", "dropout"),
-    "dropout_backward": Where(_DROPOUT, "Dropout: backward pass", "dropout"),
-    "affine_norm_relu_forward": Where(_BN, "Fully connected networks with batch normalization",
+    "batchnorm_forward": Where(_BN, "1. Batch normalization: forward pass", "batchnorm"),
+    "batchnorm_backward": Where(_BN, "2. Batch normalization: backward pass", "batchnorm"),
+    "batchnorm_backward_alt": Where(_BN, "A simpler backward pass", "batchnorm"),
+    "layernorm_forward": Where(_BN, "7. Layer normalization", "layernorm"),
+    "layernorm_backward": Where(_BN, "7. Layer normalization", "layernorm"),
+    "dropout_forward": Where(_DROPOUT, "1. Dropout forward pass", "dropout"),
+    "dropout_backward": Where(_DROPOUT, "2. Dropout backward pass", "dropout"),
+    "affine_norm_relu_forward": Where(_BN, "3. Fully connected network with batch normalization",
                                       "fc_net"),
-    "affine_norm_relu_backward": Where(_BN, "Fully connected networks with batch normalization",
+    "affine_norm_relu_backward": Where(_BN, "3. Fully connected network with batch normalization",
                                        "fc_net"),
-    "hidden_layer_forward": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
-    "hidden_layer_backward": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
-    "FullyConnectedNet.__init__": Where(_DROPOUT, "Fully connected networks with dropout",
+    "hidden_layer_forward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
+    "hidden_layer_backward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
+    "FullyConnectedNet.__init__": Where(_DROPOUT, "4. Fully connected network with dropout",
                                         "fc_net"),
-    "FullyConnectedNet.loss": Where(_DROPOUT, "Fully connected networks with dropout", "fc_net"),
+    "FullyConnectedNet.loss": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
     "sgd_momentum": Where(None, None, "optim"),
     "rmsprop": Where(None, None, "optim"),
     "adam": Where(None, None, "optim"),

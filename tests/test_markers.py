@@ -67,6 +67,10 @@ def test_student_rendering_is_a_stub_at_the_region_indentation():
         "    " + markers.BANNER_END,
     ]
     assert lines[start + 5] == "    return y"
+    long = "".join(markers.code_stub("        ", "word " * 40, width=60))
+    literal_lines = [ln for ln in long.splitlines() if ln.lstrip().startswith("'")]
+    assert len(literal_lines) > 1 and max(len(ln) for ln in literal_lines) <= 60
+    assert eval("(" + "\n".join(literal_lines) + ")") == "word " * 40
     assert "            " + markers.BANNER_START in lines
     compile(student, "student.py", "exec")
     namespace = {}
@@ -87,7 +91,9 @@ def test_solution_rendering_drops_only_the_marker_lines():
 
 @pytest.mark.parametrize("final_newline", [True, False])
 def test_round_trip_code_and_markdown(final_newline):
-    text = SOURCE if final_newline else SOURCE.rstrip("\n") + "\n    # end\n    ### BEGIN SOLUTION\n    z = 1\n    ### END SOLUTION"
+    text = SOURCE
+    if not final_newline:
+        text += "    # end\n    ### BEGIN SOLUTION\n    z = 1\n    ### END SOLUTION"
     parsed = _parse(text)
     student = markers.render_student(parsed, ["m"] * len(parsed.regions))
     assert markers.restore(student, parsed.regions) == text
@@ -96,7 +102,7 @@ def test_round_trip_code_and_markdown(final_newline):
     md = md + "\n" if final_newline else md
     parsed_md = _parse(md, "nb cell 3")
     student_md = markers.render_student(parsed_md, kind="markdown")
-    assert student_md == "**Your Answer:**" + ("\n" if final_newline else "")
+    assert student_md == "**Your Answer:**\n"
     assert markers.restore(student_md, parsed_md.regions, kind="markdown") == md
 
 

@@ -70,8 +70,7 @@ def test_check_claim_with_and_without_detail(capsys):
     nc.check_claim("dropout lowers training accuracy", np.bool_(True), detail="0.99 vs 0.87")
     nc.check_claim("test mode is the identity", False)
     assert capsys.readouterr().out == (
-        "dropout lowers training accuracy: PASS [0.99 vs 0.87]\n"
-        "test mode is the identity: FAIL\n"
+        "dropout lowers training accuracy: PASS [0.99 vs 0.87]\ntest mode is the identity: FAIL\n"
     )
 
 

@@ -41,6 +41,28 @@ def _empty_result(name, rubric, note, seconds=0.0):
             "notes": [note], "inline": {}, "steps": [], "seconds": seconds}
 
 
+def _unscored_failures(rubric, outcomes, refs):
+    """Failed checks that no item scores (e.g. a notebook's set-up cell, whose failure makes
+    every later cell fail): one note per notebook or test run, with the first lines."""
+    scored = {c for item in rubric.items for c in rubric_mod.item_checks(item, outcomes, refs)}
+    notes, seen = [], set()
+    for cid in sorted(outcomes, key=_check_order):
+        out = outcomes[cid]
+        group = cid.split("::")[0]
+        if out["passed"] or out.get("skipped") or cid in scored or group in seen:
+            continue
+        seen.add(group)
+        last = [ln for ln in out.get("message", "").splitlines() if ln.strip()][-1:]
+        notes.append(f"{cid} failed (no rubric item scores it, but later checks may depend "
+                     f"on it): {last[0][:300] if last else ''}")
+    return notes
+
+
+def _check_order(cid):
+    head, _, cell = cid.rpartition("::Cell ")
+    return (head, int(cell)) if cell.isdigit() else (cid, -1)
+
+
 def grade(name, source, kit, rubric, scratch=None):
     """Grade submission ``name`` (``source``: zip path, folder path or zip bytes).
 
@@ -102,8 +124,10 @@ def grade(name, source, kit, rubric, scratch=None):
         if uid is not None:
             sandbox.UIDS.release(uid)
         ws.remove()
-    items = rubric_mod.score(rubric, outcomes, _reference_notebooks(kit))
+    refs = _reference_notebooks(kit)
+    items = rubric_mod.score(rubric, outcomes, refs)
     notes += [f"{log.name}: {log.problem}" for log in logs if log.problem]
+    notes += _unscored_failures(rubric, outcomes, refs)
     answers = {}
     for nb in kit_meta(kit)["notebooks"]:
         data = files.get(f"notebooks/{nb}")

@@ -54,6 +54,12 @@ def atomic_write(path, text):
         raise
 
 
+def remove_temporaries(out):
+    """Delete the temporary files of writes a killed grader left unfinished."""
+    for p in Path(out).rglob(".*.tmp"):
+        p.unlink(missing_ok=True)
+
+
 def safe_name(student):
     """A file name for a student id (letters, digits, ``._-@+``; others become ``_``)."""
     return re.sub(r"[^A-Za-z0-9._@+-]", "_", student).lstrip(".") or "_"

@@ -15,7 +15,7 @@ A rubric *item* is a named group of checks worth some points::
     id = "bn_backward"                      # column name in grades.csv
     title = "Batch normalization backward"  # shown in feedback
     points = 6
-    tests = ["tests/test_layers.py::test_batchnorm_backward*"]   # fnmatch on node ids
+    tests = ["tests/test_layers.py::test_batchnorm_backward*"]   # node ids; * and ? only
     notebook = "BatchNormalization.ipynb"   # reference notebook ...
     sections = ["Batch normalization: backward"]   # ... cells under these headings ("*": all)
     own_notebook = "Dropout.ipynb"          # or: every cell of the student's own notebook
@@ -36,7 +36,6 @@ Other tables: ``[limits]`` (see :class:`instructor.grading.sandbox.Limits`; ``st
 hidden tests need besides the test files, e.g. reference fixtures).
 """
 
-import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "own_note
 LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
               "output_kib", "cell_seconds", "test_seconds"}
 FILES_KEYS = {"notebooks", "hidden_support"}
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
+INLINE = re.compile(r"inline\s+question", re.IGNORECASE)
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
@@ -227,7 +228,9 @@ def code_cell_sections(nb):
         if cell.get("cell_type") == "markdown":
             for line in _source(cell).splitlines():
                 m = HEADING.match(line)
-                if m:
+                # "### END SOLUTION" is no heading; an "## Inline Question" heading holds
+                # markdown only and does not end the section it sits in
+                if m and m.group(2) not in MARKERS and not INLINE.search(m.group(2)):
                     level = len(m.group(1))
                     while stack and stack[-1][0] >= level:
                         stack.pop()
@@ -263,7 +266,7 @@ def item_checks(item, outcomes, reference_nbs):
     ids = set()
     for pattern in item.tests:
         ids |= {c for c in outcomes if c.startswith("test:")
-                and fnmatch.fnmatchcase(c[len("test:"):], pattern)}
+                and matches(c[len("test:"):], pattern)}
     if item.notebook:
         nb = reference_nbs.get(item.notebook)
         if nb is not None:
@@ -275,10 +278,22 @@ def item_checks(item, outcomes, reference_nbs):
     return sorted(ids)
 
 
+def _glob(pattern):
+    """A node-id pattern: ``*`` any text, ``?`` one character, everything else literal
+    (so ``test_x[batchnorm-*]`` matches parametrized ids; fnmatch would read ``[...]`` as a
+    character class)."""
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts) + r"\Z")
+
+
+def matches(test_id, pattern):
+    return _glob(pattern).match(test_id) is not None
+
+
 def selected_tests(rubric, test_ids):
     """The hidden test ids some item uses (only those are run: the others earn nothing)."""
     patterns = [p for item in rubric.items for p in item.tests]
-    return [t for t in test_ids if any(fnmatch.fnmatchcase(t, p) for p in patterns)]
+    return [t for t in test_ids if any(matches(t, p) for p in patterns)]
 
 
 def score(rubric, outcomes, reference_nbs):

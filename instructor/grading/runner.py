@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.grading import job, report
-from instructor.grading.workspace import pack_kit
+from instructor.grading.workspace import check_scratch, pack_kit, remove_stale
 
 
 @dataclass
@@ -95,6 +95,10 @@ def run(submissions, out, kit, rubric, *, workers=None, force=False, scheduler=N
                              f"{sorted(found)}")
         found = {s: p for s, p in found.items() if s in only}
     summary = RunSummary(ignored=ignored)
+    if not scheduler:
+        check_scratch(scratch)
+    remove_stale(scratch)
+    report.remove_temporaries(out)
     pending = {}
     for student, path in found.items():
         if not force and report.is_done(out, student):

@@ -192,13 +192,22 @@ def _closed_ancestor(path):
     return None
 
 
+def data_dir():
+    """The CIFAR-10 folder the sandbox reads (read-only): ``$CIFAR10_DIR`` of the grader, or
+    ``datasets/cifar-10-batches-py`` of the grader's repository; None if neither exists."""
+    path = Path(os.environ.get("CIFAR10_DIR") or REPO / "datasets" / "cifar-10-batches-py")
+    return path.resolve() if path.is_dir() else None
+
+
 def reveal_map():
     """Folders to re-expose to an unprivileged uid: ``{closed ancestor: [needed paths]}``.
 
-    The interpreter may live where only root can enter (e.g. pyenv under ``/root``); the
-    launcher then mounts a tmpfs over that folder holding just the installation.
+    The interpreter (or the data) may live where only root can enter (e.g. pyenv under
+    ``/root``); the launcher then mounts a tmpfs over that folder holding just what is needed.
     """
     needed = {Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent}
+    if data_dir() is not None:
+        needed.add(data_dir())
     out = {}
     for path in sorted(needed):
         top = _closed_ancestor(path)
@@ -254,6 +263,8 @@ def sandbox_env(workdir, extra=None):
         "MKL_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
     }
+    if data_dir() is not None:
+        env["CIFAR10_DIR"] = str(data_dir())
     env.update(extra or {})
     return env
 

@@ -22,6 +22,7 @@ outcomes are then taken from that run instead of running the notebook a second t
 """
 
 import json
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -51,17 +52,27 @@ def _pytest_cmd(ws, *args):
 
 
 def _env(ws):
-    return sandbox.sandbox_env(ws.work, {"PYTHONPATH": str(ws.tools)})
+    # No plugin autoloading: the runs load what they use (-p nbval), nothing else from the
+    # environment (faster start: nbval alone imports nbformat, ~1 s).
+    return sandbox.sandbox_env(ws.work, {"PYTHONPATH": str(ws.tools),
+                                         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def parse_report(text):
-    """The reporter plugin's JSON lines -> (collected ids, started ids, outcome per id)."""
+    """The reporter plugin's JSON lines -> (collected ids, started ids, outcome per id).
+
+    Messages lose their terminal colour codes (IPython colours its tracebacks)."""
     collected, started, outcomes = [], [], {}
     for line in text.splitlines():
         try:
             ev = json.loads(line)
         except ValueError:
             continue
+        if "message" in ev:
+            ev["message"] = ANSI.sub("", str(ev["message"]))
         kind = ev.get("event")
         if kind == "collected":
             collected = list(ev.get("nodeids", []))
@@ -167,7 +178,7 @@ def notebook(ws, nb, data, kind, rubric, uid=None):
     work = ws.fresh()
     ws.add(f"notebooks/{nb}", data=data)
     ws.give(uid)
-    cmd = _pytest_cmd(ws, "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+    cmd = _pytest_cmd(ws, "-p", "nbval", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
                       str(ws.tools / SANITIZER), "--nbval-cell-timeout",
                       f"{rubric.cell_seconds:g}", f"notebooks/{nb}")
     res = sandbox.run(cmd, work, rubric.limits, env=_env(ws), uid=uid)

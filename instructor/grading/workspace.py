@@ -41,6 +41,7 @@ from instructor.grading import sandbox
 REPORTER = Path(__file__).with_name("_pytest_reporter.py")
 REPORTER_MODULE = "_grading_reporter"
 SANITIZER = "nbval_sanitize.cfg"
+WORK_PREFIX = "cs231n-grade-"
 MAX_FILE_BYTES = 50 * sandbox.MiB
 MAX_MEMBERS = 5000
 
@@ -85,11 +86,12 @@ def collect_test_ids(release_root, hidden_root, hidden, solution_root, student_f
         return ids
 
 
-def build_kit(repo, out, rubric, release_dir=None):
+def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
     """Make the kit folder ``out`` from the solution repository ``repo``.
 
     ``release_dir``: an existing student release to use (e.g. ``dist/student``); by default
-    one is built with instructor.release. Returns ``out``.
+    one is built with instructor.release. ``reference_dir``: where the reference notebooks
+    are (default ``repo/notebooks``). Returns ``out``.
     """
     from instructor import release  # the release tool; imported late (heavy, optional in jobs)
 
@@ -101,10 +103,11 @@ def build_kit(repo, out, rubric, release_dir=None):
         release.build_student(repo, out / "release")
     else:
         shutil.copytree(release_dir, out / "release", symlinks=False)
+    reference_dir = Path(reference_dir or repo / "notebooks")
     for nb in rubric.notebooks:
-        src = repo / "notebooks" / nb
+        src = reference_dir / nb
         if not src.is_file():
-            raise FileNotFoundError(
+            raise ValueError(
                 f"reference notebook {src} not found: the rubric ([files] notebooks) grades "
                 f"{nb}; commit it executed with the solution, or fix the rubric")
         _copy(src, out / "reference" / nb)
@@ -227,6 +230,18 @@ def read_submission(source, wanted):
     return found
 
 
+def check_scratch(scratch=None):
+    """The folder for work folders (created); a ValueError if the sandbox could not enter it."""
+    scratch = Path(scratch or tempfile.gettempdir())
+    scratch.mkdir(parents=True, exist_ok=True)
+    closed = sandbox._closed_ancestor(scratch / "x")
+    if closed is not None and sandbox.detect_isolation().switch_uid:
+        raise ValueError(f"scratch folder {scratch} is inside {closed}, which other users "
+                         "cannot enter, so the sandbox's uid could not reach its work "
+                         "folder; pass --scratch with a folder under /tmp")
+    return scratch
+
+
 class Workspace:
     """The private folder of one submission, and its fresh work folder for each step.
 
@@ -240,9 +255,8 @@ class Workspace:
         self.kit = Path(kit)
         self.meta = kit_meta(kit)
         self.files = files
-        scratch = Path(scratch or tempfile.gettempdir())
-        scratch.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix="cs231n-grade-", dir=scratch))
+        scratch = check_scratch(scratch)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-", dir=scratch))
         self.root.chmod(0o711)   # the sandbox may pass through to work/, not list root
         self.tools = self.root / "tools"
         self.tools.mkdir()
@@ -312,6 +326,24 @@ class Workspace:
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_stale(scratch=None):
+    """Remove work folders left by graders that were killed (their process is gone)."""
+    scratch = Path(scratch or tempfile.gettempdir())
+    removed = []
+    for p in scratch.glob(f"{WORK_PREFIX}*-*"):
+        pid = p.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+        except PermissionError:
+            pass
+    return removed
 
 
 def wanted_files(kit):

@@ -1,0 +1,137 @@
+"""Tests of assignment/experiments.py (the parallel training helper of the BN notebook)."""
+
+import functools
+
+import numpy as np
+import pytest
+
+from assignment.experiments import Run, run_parallel, trace, train, train_all
+
+
+def _data(num_train=40, num_val=20, shape=(3, 4, 4), seed=0):
+    """A tiny learnable data set: 10 classes, each a noisy copy of its own prototype."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.standard_normal((10, *shape)).astype(np.float32)
+    y_train = np.arange(num_train, dtype=np.int64) % 10
+    y_val = np.arange(num_val, dtype=np.int64) % 10
+    noise = 0.3 * rng.standard_normal((num_train + num_val, *shape)).astype(np.float32)
+    return {
+        "X_train": prototypes[y_train] + noise[:num_train],
+        "y_train": y_train,
+        "X_val": prototypes[y_val] + noise[num_train:],
+        "y_val": y_val,
+    }
+
+
+def test_train_records_every_iteration_and_epoch():
+    run = Run((8, 8), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=3)
+    history = train(run, _data())
+    assert history.loss_history.shape == (3 * 4,)  # 40 examples / batch 10 = 4 per epoch
+    assert history.train_acc_history.shape == (4,)  # after the first iteration + each epoch
+    assert history.val_acc_history.shape == (4,)
+    assert not history.diverged
+    assert history.seconds > 0
+
+
+def test_train_is_seeded_by_the_run():
+    data = _data()
+    run = Run((8,), None, weight_scale=0.1, batch_size=10, num_epochs=2, seed=5)
+    np.random.seed(1)
+    first = train(run, data)
+    np.random.seed(2)  # the global state before the call must not matter
+    second = train(run, data)
+    np.testing.assert_array_equal(first.loss_history, second.loss_history)
+    other = train(Run((8,), None, weight_scale=0.1, batch_size=10, num_epochs=2, seed=6), data)
+    assert not np.array_equal(first.loss_history, other.loss_history)
+
+
+def test_training_learns_the_toy_problem():
+    run = Run((16,), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=20,
+              learning_rate=1e-2)
+    history = train(run, _data())
+    assert history.train_acc_history[-1] > 0.9
+    assert history.loss_history[-4:].mean() < history.loss_history[:4].mean()
+
+
+def test_a_diverging_run_is_reported_not_raised():
+    run = Run((8,), None, weight_scale=1e3, batch_size=10, num_epochs=3, learning_rate=1e30)
+    history = train(run, _data())
+    assert history.diverged
+    assert not np.isfinite(history.loss_history[-1])
+    assert history.train_acc_history.shape == (4,)  # padded with chance level
+    assert history.train_acc_history[-1] == pytest.approx(0.1)
+
+
+def test_parallel_results_equal_sequential_results_in_order():
+    data = _data()
+    runs = [Run((8,), norm, weight_scale=0.1, batch_size=b, num_epochs=2)
+            for norm in (None, "batchnorm", "layernorm") for b in (5, 20)]
+    sequential = train_all(runs, data, processes=1)
+    parallel = train_all(runs, data, processes=2)
+    assert [h.run for h in parallel] == runs
+    for s, p in zip(sequential, parallel, strict=True):
+        np.testing.assert_allclose(p.loss_history, s.loss_history, rtol=1e-5)
+        np.testing.assert_array_equal(p.val_acc_history, s.val_acc_history)
+
+
+def test_run_parallel_passes_data_and_keeps_order():
+    # np.add(item, data) for each item, handed out most expensive first, returned in order
+    results = run_parallel(np.add, [3, 1, 2], 10, processes=2, cost=lambda item: item)
+    assert results == [13, 11, 12]
+
+
+def test_trace_does_not_change_training():
+    data = _data()
+    run = Run((8, 8), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=3)
+    t = trace(run, data, probe=data["X_val"], every=2, step_sizes=(0.1, 0.5))
+    # The landscape probes restore weights, running averages and the random state, so the
+    # minibatch losses are exactly those of training with the Solver.
+    np.testing.assert_allclose(t.loss_history, train(run, data).loss_history, rtol=1e-6)
+    assert t.steps.tolist() == [0, 2, 4, 6, 8, 10]
+    assert t.percentiles.shape == (6, 3)
+    assert np.all(np.diff(t.percentiles, axis=1) >= 0)  # 15th <= 50th <= 85th
+    assert t.spreads.shape == (6, 8)
+    assert t.losses.shape == t.grad_changes.shape == (6, 2)
+    assert np.all(t.grad_changes > 0)
+
+
+def test_trace_batchnorm_keeps_unit_inputs_standardized_at_start():
+    data = _data(num_val=200)
+    run = Run((8,), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=1)
+    t = trace(run, data, probe=data["X_val"], every=1)
+    # gamma = 1, beta = 0 at step 0: the normalized inputs have median near 0 and their
+    # 15th/85th percentiles near -1/+1 (a standard normal has +-1.04).
+    p15, p50, p85 = t.percentiles[0]
+    assert -2 < p15 < -0.3 and -0.7 < p50 < 0.7 and 0.3 < p85 < 2
+
+
+def test_run_parallel_in_workers_runs_trace():
+    data = _data()
+    runs = [Run((8,), None, weight_scale=0.1, batch_size=10, num_epochs=1),
+            Run((8,), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=1)]
+    function = functools.partial(trace, probe=data["X_val"], every=2)
+    traces = run_parallel(function, runs, data, processes=2)
+    assert [t.run.normalization for t in traces] == [None, "batchnorm"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"hidden_dims": (8,), "normalization": "groupnorm"}, "normalization"),
+        ({"hidden_dims": (8,), "batch_size": 0}, "batch_size"),
+        ({"hidden_dims": (8,), "learning_rate": -1.0}, "learning_rate"),
+        ({"hidden_dims": None}, "hidden_dims"),
+    ],
+)
+def test_bad_runs_are_rejected(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        Run(**kwargs)
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(ValueError, match="data"):
+        train(Run((8,)), {"X_train": np.zeros((2, 3), np.float32)})
+    with pytest.raises(ValueError, match="processes"):
+        run_parallel(np.add, [1], 1, processes=0)
+    with pytest.raises(ValueError, match="layer"):
+        trace(Run((8,)), _data(), probe=_data()["X_val"], layer=2)

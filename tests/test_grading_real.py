@@ -1,0 +1,113 @@
+"""Grading against the real reference notebooks and the real rubric (instructor/rubric.toml).
+
+Three submissions made from the solution, graded in parallel (about a minute of nbval per
+reference notebook, so each case runs only the steps it is about):
+
+* correct: the whole rubric (hidden tests, both reference notebooks; the own notebooks are
+  the solution's, identical to the reference, so their outcomes come from the reference run):
+  full marks;
+* wrong batchnorm backward (dx off by a factor of 2 in ``batchnorm_backward``): the rubric's
+  hidden-test and BatchNormalization items; it loses exactly the items whose ``functions``
+  list ``batchnorm_backward`` (the networks use ``batchnorm_backward_alt``);
+* hand-edited outputs (correct code, one printed line of the Dropout notebook changed by
+  hand): the own-Dropout item only, which it loses, on that cell alone.
+
+Needs the CIFAR-10 data (``make data``); skipped without it.
+"""
+
+import dataclasses
+import json
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from test_grading import WRONG_BN, fake_release
+
+from instructor.grading import job, rubric as rubric_mod, sandbox
+from instructor.grading.workspace import build_kit
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def subset(rub, keep):
+    return dataclasses.replace(rub, items=[i for i in rub.items if keep(i)])
+
+
+def make_zip(path, files):
+    with zipfile.ZipFile(path, "w") as zf:
+        for rel, data in files.items():
+            zf.writestr(rel, data)
+    return path
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if sandbox.data_dir() is None:
+        pytest.skip("CIFAR-10 is not downloaded (make data)")
+    tmp = tmp_path_factory.mktemp("real")
+    rub = rubric_mod.load()
+    try:
+        from instructor import release
+
+        kit = build_kit(REPO, tmp / "kit", rub)
+    except (ImportError, ValueError):   # the release tool cannot build right now
+        release = None
+        kit = build_kit(REPO, tmp / "kit", rub, release_dir=fake_release(tmp / "release"))
+    assert release is None or (kit / "release" / "README.md").exists()
+    code = {rel: (REPO / rel).read_bytes() for rel in json.loads(
+        (kit / "kit.json").read_text())["student_files"]}
+    nbs = {f"notebooks/{nb}": (REPO / "notebooks" / nb).read_bytes() for nb in rub.notebooks}
+
+    correct = make_zip(tmp / "correct.zip", {**code, **nbs})
+    wrong = dict(code)
+    wrong["assignment/layers.py"] = code["assignment/layers.py"] + WRONG_BN.encode()
+    wrong_bn = make_zip(tmp / "wrong_bn.zip", {**wrong, **nbs})
+    edited = json.loads(nbs["notebooks/Dropout.ipynb"])
+    cell = [c for c in edited["cells"] if c["cell_type"] == "code"][3]
+    text = "".join(cell["outputs"][0]["text"])
+    assert text.startswith("keep probability p = 0.25")
+    cell["outputs"][0]["text"] = text.replace("p = 0.25", "p = 0.3", 1)
+    hand = make_zip(tmp / "hand_edited.zip", {**code, **nbs, "notebooks/Dropout.ipynb":
+                                              json.dumps(edited).encode()})
+
+    bn_items = subset(rub, lambda i: i.tests or i.notebook == "BatchNormalization.ipynb")
+    own_dropout = subset(rub, lambda i: i.own_notebook == "Dropout.ipynb")
+    jobs = {"correct": (correct, rub), "wrong_bn": (wrong_bn, bn_items),
+            "hand_edited": (hand, own_dropout)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(job.grade, name, path, kit, r)
+                   for name, (path, r) in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}, rub
+
+
+def _summary(result):
+    lost = {i["id"]: i["failures"][:1] for i in result["items"] if i["points"] < i["max_points"]}
+    return json.dumps({"notes": result["notes"], "lost": lost}, indent=1)[:4000]
+
+
+def test_correct_submission_gets_full_marks_on_the_real_rubric(graded):
+    results, rub = graded
+    r = results["correct"]
+    assert r["score"] == rub.max_score == 100, _summary(r)
+    assert r["notes"] == []
+
+
+def test_wrong_batchnorm_backward_loses_exactly_the_items_that_use_it(graded):
+    results, rub = graded
+    r = results["wrong_bn"]
+    lost = {i["id"] for i in r["items"] if i["points"] < i["max_points"]}
+    expected = {i.id for i in rub.items if "batchnorm_backward" in i.functions
+                and (i.tests or i.notebook == "BatchNormalization.ipynb")}
+    assert expected == {"bn_backward", "nb_bn_backward"}
+    assert lost == expected, _summary(r)
+
+
+def test_hand_edited_notebook_output_loses_the_own_notebook_item(graded):
+    results, _ = graded
+    r = results["hand_edited"]
+    (item,) = r["items"]
+    assert item["id"] == "own_dropout" and item["points"] == 0
+    assert [f["check"] for f in item["failures"]] == ["own:Dropout.ipynb::Cell 3"]
+    assert "Cell outputs differ" in item["failures"][0]["message"]
