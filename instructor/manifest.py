@@ -6,12 +6,17 @@ hidden tests and the tool are reused next term):
 
 - the instructor tool itself (``instructor/``), CI (``.ci/``), version control (``.git``),
   environments and build products (``.venv``, ``build/``, ``dist/``, caches, ``*.egg-info``);
+- the benchmarks (``bench/``): they measure the course repository (notebook time budgets,
+  grading throughput, the solution's layers), import the grading tool, and read the solution
+  markers; the BatchNormalization notebook already times the student's two backward passes;
 - downloaded data: everything in ``datasets/`` except ``get_datasets.sh`` and ``README.md``;
 - reference fixtures that give answers away (``tests/fixtures/``: the reference ``.npz`` and the
   script that makes it);
 - every file whose first line, or whose module docstring, contains ``INSTRUCTOR ONLY``;
-- the tests listed below as HIDDEN (they grade student code: instructor/grading runs them)
-  or TOOLING (they test the instructor tools and the source repository).
+- the tests listed below as HIDDEN (they grade student code against reference answers, the
+  fixtures or hand-written formulas such as test_optim's Adam, so shipping them would give the
+  answers away; instructor/grading runs them) or TOOLING (they test the instructor tools and
+  the source repository).
 
 Tests that ship (PUBLIC) are those that are meaningful against the stubs: they test given code
 (data loading, the gradient checker, the solver, the notebook check helper) or the student's
@@ -36,10 +41,10 @@ EXCLUDED_DIR_NAMES = frozenset(
 )
 
 # Top-level paths (relative, POSIX) left out with everything below them.
-EXCLUDED_PREFIXES = ("instructor/", ".ci/", "build/", "dist/", "tests/fixtures/")
+EXCLUDED_PREFIXES = ("instructor/", ".ci/", "build/", "dist/", "tests/fixtures/", "bench/")
 
 # Glob patterns (fnmatch on the relative POSIX path) left out.
-EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", "bench/grading*.py", ".coverage")
+EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", ".coverage")
 
 # The only files of datasets/ that ship; the data itself is downloaded by the student.
 DATASET_FILES = frozenset({"datasets/get_datasets.sh", "datasets/README.md"})

@@ -2,7 +2,7 @@
 
 Command line::
 
-    python -m instructor release [--out DIR] [--only student|solution] [--no-execute]
+    python -m instructor release [--out DIR] [--only student|solution] [--execute]
 
 writes ``DIR/student/``, ``DIR/solution/`` and the same trees zipped as ``DIR/student.zip`` and
 ``DIR/solution.zip`` (``DIR`` defaults to ``dist``). The output is deterministic: files are
@@ -14,7 +14,7 @@ Python API (used by instructor/grading and the tests)::
 
     from instructor import release
     release.build_student(src, out)              # -> Build (out = the student tree's folder)
-    release.build_solution(src, out, execute=True, html=True)
+    release.build_solution(src, out, execute=False, html=True)
     release.build_all(src, out_dir)              # both trees + zips, as the command line
     release.shipped_files(src)                   # relative POSIX paths present in both releases
     release.hidden_test_files(src)               # tests that grade student code, not shipped
@@ -31,18 +31,24 @@ markdown heading above the cell), inline-question answers are emptied to ``**You
 and all outputs, execution counts and metadata other than tags and the kernel spec are cleared.
 The README is the student README from instructor/templates/.
 
-The solution tree: marker lines removed, code kept; notebooks executed top to bottom with
-nbclient in the solution tree (``execute=True``; with ``execute=False`` the outputs committed in
-the source are kept), and an HTML rendering next to each notebook.
+The solution tree: marker lines removed, code kept; the notebooks with their outputs, and an
+HTML rendering next to each notebook. By default the outputs are the ones committed in the
+source: the notebooks are committed executed top to bottom with the solution, and ``make
+test`` (nbval) proves the solution code reproduces them; the release then is byte-for-byte
+reproducible. ``--execute`` (``execute=True``) re-runs every notebook with nbclient inside the
+solution tree instead (after a code change, say); the notebooks print wall-clock times, so
+executed outputs differ from run to run in those lines (streams are coalesced, everything
+else is seeded and identical).
 
 What is left out of both trees is decided in instructor/manifest.py. Any problem stops the
-build with a ReleaseError (a ValueError) naming file and line: malformed markers, a region
-that cannot be stubbed, a function without a section, a marker or a left-out path left in an
-output file, an unclassified test file.
+build with a MarkerError or ReleaseError (both ValueError) naming file and line: malformed
+markers (see instructor/markers.py), a region that cannot be stubbed, a function without a
+section, a marker or a left-out path left in an output file, an unclassified test file.
 """
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 import os
@@ -97,8 +103,6 @@ def _is_instructor_only(path):
     if manifest.INSTRUCTOR_ONLY in first:
         return True
     if path.suffix == ".py":
-        import ast
-
         try:
             doc = ast.get_docstring(ast.parse(text)) or ""
         except SyntaxError:
@@ -523,13 +527,13 @@ def build_student(src, out):
     return build
 
 
-def build_solution(src, out, *, execute=True, html=True, timeout=1800):
+def build_solution(src, out, *, execute=False, html=True, timeout=1800):
     """Write the solution release of `src` into the folder `out` (replaced).
 
     Inputs:
     - execute: run every notebook top to bottom with nbclient inside the solution tree (the
-      CIFAR-10 data of `src`/datasets is used through CIFAR10_DIR if the tree has none);
-      False keeps the outputs committed in the source
+      CIFAR-10 data of `src`/datasets is used through CIFAR10_DIR); False (default) keeps the
+      outputs committed in the source
     - html: write notebooks/<name>.html next to each notebook
     - timeout: seconds per cell
 
@@ -543,7 +547,8 @@ def build_solution(src, out, *, execute=True, html=True, timeout=1800):
         for rel in notebooks:
             execute_notebook(build.root / rel, timeout=timeout, env=env)
     else:
-        build.notes.append("notebooks not executed: outputs are those committed in the source")
+        build.notes.append("notebook outputs are those committed in the source (--execute to "
+                           "re-run them)")
     if html:
         for rel in notebooks:
             html_rel = rel[: -len(".ipynb")] + ".html"
@@ -582,6 +587,10 @@ def execute_notebook(path, *, timeout=1800, env=None, allow_errors=False):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    # Merge the stream chunks a print loop leaves behind (their split depends on timing).
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
     path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
     return nb
 
@@ -619,7 +628,7 @@ def write_zip(root, zip_path):
     return zip_path
 
 
-def build_all(src, out_dir, *, only=None, execute=True):
+def build_all(src, out_dir, *, only=None, execute=False):
     """The command line's work: out_dir/student, out_dir/solution and their zips.
 
     Returns {"student": Build, "solution": Build} (only the ones built).
@@ -652,9 +661,10 @@ def register(subparsers):
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.add_argument("--only", choices=("student", "solution"), help="build one release only")
     p.add_argument(
-        "--no-execute",
+        "--execute",
         action="store_true",
-        help="keep the committed notebook outputs in the solution release instead of re-running",
+        help="re-run the notebooks of the solution release with nbclient (default: keep the "
+        "outputs committed in the source, which nbval checks; byte-for-byte reproducible)",
     )
     p.set_defaults(func=_main)
 
@@ -664,7 +674,7 @@ def _main(args):
     out = Path(args.out)
     if not out.is_absolute():
         out = src / out
-    builds = build_all(src, out, only=args.only, execute=not args.no_execute)
+    builds = build_all(src, out, only=args.only, execute=args.execute)
     for name, b in builds.items():
         print(f"{name}: {len(b.files)} files, {b.stubs} regions -> {b.root} (+ {b.root}.zip)")
         for note in b.notes:

@@ -178,10 +178,11 @@ def test_sections_follow_heading_levels_and_skip_markers_and_questions():
     nb = _nb(("markdown", "# Top"), ("code", "0"), ("markdown", "## One"), ("code", "1"),
              ("markdown", "### One.a"), ("code", "2"), ("markdown", "## Inline Question 1"),
              ("markdown", "**Your Answer:**\n### BEGIN SOLUTION\nx\n### END SOLUTION"),
-             ("code", "3"), ("markdown", "## Two"), ("code", "4"))
+             ("code", "3"), ("markdown", "## Two"), ("code", "4"), ("code", "summary()\n"))
     assert rubric_mod.section_cells(nb, ["One"]) == [1, 2, 3]
-    assert rubric_mod.section_cells(nb, ["two"]) == [4]
-    assert rubric_mod.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4]
+    assert rubric_mod.section_cells(nb, ["Two"], exclude=["summary()"]) == [4]
+    assert rubric_mod.section_cells(nb, ["two"]) == [4, 5]
+    assert rubric_mod.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4, 5]
 
 
 def test_scoring_all_or_nothing_partial_and_unrun_checks():
@@ -274,3 +275,19 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 def test_safe_names_cannot_escape_the_output_folder(tmp_path):
     assert report.safe_name("../../etc/passwd") == "_.._etc_passwd"
     assert report.result_path(tmp_path, "../x").parent == tmp_path / "results"
+
+
+def test_cli_bad_input_is_one_error_line_and_status_2(tmp_path):
+    import subprocess
+
+    proc = subprocess.run([PY, "-m", "instructor", "grade", str(tmp_path / "missing"), "--out",
+                           str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: SUBMISSIONS=") and "Traceback" not in proc.stderr
+    bad = tmp_path / "rubric.toml"
+    bad.write_text("[[item]]\nid = 'a'\npoints = 1\n")
+    (tmp_path / "subs").mkdir()
+    proc = subprocess.run([PY, "-m", "instructor", "grade", str(tmp_path / "subs"), "--rubric",
+                           str(bad), "--out", str(tmp_path / "out")], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "selects no check" in proc.stderr

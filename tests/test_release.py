@@ -240,6 +240,7 @@ def make_source(root):
         _md(5, "**Inline question:** why?"),
         _md(6, "**Your Answer:**\n### BEGIN SOLUTION\nBecause of the secret reason.\n"
                "### END SOLUTION"),
+        _code(7, "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.2)"),
     ]
     (root / "notebooks").mkdir()
     (root / "notebooks/Demo.ipynb").write_text(json.dumps(_nb(cells), indent=1) + "\n")
@@ -267,7 +268,7 @@ def test_synthetic_student_release_ships_the_right_files(synthetic, tmp_path):
         "scripts/run.sh",
         "tests/test_public_thing.py",
     ]
-    assert build.stubs == 5
+    assert build.stubs == 5  # 2 in mod.py, 2 notebook code cells, 1 answer
     root = build.root
     assert "Instructor README" not in (root / "README.md").read_text()
     assert "python -m assignment collect" in (root / "README.md").read_text()
@@ -331,7 +332,10 @@ def test_synthetic_solution_release_executed_twice_is_identical(synthetic, tmp_p
     nb = release.read_notebook(a.root / "notebooks/Demo.ipynb")
     assert nb["cells"][2]["outputs"] == []  # the committed (fake) output is gone: re-run
     assert "".join(nb["cells"][4]["outputs"][0]["text"]) == "0.125\n"
-    assert [c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"] == [1, 2, 3]
+    counts = [c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == [1, 2, 3, 4]
+    assert nb["cells"][7]["outputs"] == [  # the three flushed chunks coalesced into one
+        {"output_type": "stream", "name": "stdout", "text": ["0\n", "1\n", "2\n"]}]
     assert not a.notes
     b = release.build_solution(synthetic, tmp_path / "b", execute=True)
     assert tree_digest(a.root) == tree_digest(b.root)
@@ -341,8 +345,8 @@ def test_instructor_command_line_registers_release():
     from instructor.__main__ import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(["release", "--out", "x", "--only", "student", "--no-execute"])
-    assert (args.out, args.only, args.no_execute) == ("x", "student", True)
+    args = parser.parse_args(["release", "--out", "x", "--only", "student", "--execute"])
+    assert (args.out, args.only, args.execute) == ("x", "student", True)
     assert args.func.__module__ == "instructor.release"
 
 

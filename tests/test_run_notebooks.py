@@ -75,6 +75,7 @@ def test_main_runs_a_notebook_and_writes_notebook_html_and_figures(tmp_path, cap
 
 
 def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path, capsys):
+    # Also covers --in-place: the executed notebooks replace the sources.
     failing = _write_notebook(
         tmp_path / "failing.ipynb",
         SETUP,
@@ -89,7 +90,7 @@ def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path,
     )
     out = tmp_path / "out"
 
-    status = run_notebooks.main([str(failing), str(broken), "--out", str(out)])
+    status = run_notebooks.main([str(failing), str(broken), "--out", str(out), "--in-place"])
 
     assert status == 1
     lines = capsys.readouterr().out.splitlines()
@@ -102,6 +103,11 @@ def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path,
     assert executed.cells[3].outputs[0].output_type == "error"
     assert executed.cells[4].get("outputs") == []
     assert (out / "broken.html").is_file()
+    in_place = nbformat.read(broken, 4)
+    assert in_place.cells[2].outputs[0].text == "before the error: PASS\n"
+    assert in_place.cells[3].outputs[0].ename == "ValueError"
+    assert all("execution" not in cell.metadata for cell in in_place.cells)
+    assert "execution" in executed.cells[2].metadata  # build/ keeps nbclient's timings
 
 
 def test_missing_notebook_is_a_clear_error_and_nothing_runs(tmp_path, capsys):

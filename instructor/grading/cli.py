@@ -67,6 +67,16 @@ def _load_rubric(args):
 
 
 def main_args(args):
+    """Run the command for parsed ``args``; bad input is one ``error:`` line, status 2."""
+    try:
+        return _run(args)
+    except ValueError as exc:   # RubricError, SubmissionError, bad arguments: say what to fix
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args):
+    runner.discover(args.submissions)   # fail fast, before building the kit
     rub = _load_rubric(args)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -92,9 +102,4 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m instructor.grading",
                                 description=__doc__.split("\n\n")[0])
     add_arguments(p)
-    args = p.parse_args(argv)
-    try:
-        return main_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return main_args(p.parse_args(argv))

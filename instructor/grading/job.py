@@ -26,6 +26,7 @@ from instructor.grading.workspace import (
 )
 
 VERSION = 1
+WARNINGS = "SUBMISSION_WARNINGS.txt"   # written by `assignment collect --allow-incomplete`
 
 
 def _reference_notebooks(kit):
@@ -82,7 +83,10 @@ def grade(name, source, kit, rubric, scratch=None):
                    timespec="seconds"), "version": VERSION}
     wanted = wanted_files(kit)
     try:
-        files = read_submission(source, wanted)
+        files = read_submission(source, [*wanted, WARNINGS])
+        if set(files) == {WARNINGS}:
+            raise SubmissionError("the submission holds none of the files that are graded ("
+                                  + ", ".join(wanted) + ")")
     except SubmissionError as exc:
         res = _empty_result(name, rubric, f"the submission could not be graded: {exc}",
                             time.monotonic() - start)
@@ -90,6 +94,10 @@ def grade(name, source, kit, rubric, scratch=None):
     notes = [f"not handed in: {rel}" + ("" if rel.endswith(".ipynb") else
                                           " (the release's unchanged file was used)")
              for rel in wanted if rel not in files]
+    if WARNINGS in files:
+        first = files.pop(WARNINGS).decode(errors="replace").strip().splitlines()[:3]
+        notes.append("handed in with warnings (collect --allow-incomplete): "
+                     + " / ".join(first))
     ws = Workspace(kit, files, scratch)
     uid = sandbox.UIDS.acquire() if iso.switch_uid else None
     outcomes, logs = {}, []
@@ -111,7 +119,7 @@ def grade(name, source, kit, rubric, scratch=None):
             if data is None:
                 outcomes[f"own:{nb}"] = {"passed": False, "message": "notebook not handed in"}
                 continue
-            if nb in ref_bytes and steps.same_as_reference(json.loads(data), refs[nb]):
+            if nb in ref_bytes and steps.same_as_reference(data, refs[nb]):
                 outcomes.update(steps.reuse(outcomes, nb))
                 logs.append(steps.StepLog(f"own {nb}", 0.0, None,
                                           "identical to the reference notebook: outcomes "

@@ -18,6 +18,7 @@ A rubric *item* is a named group of checks worth some points::
     tests = ["tests/test_layers.py::test_batchnorm_backward*"]   # node ids; * and ? only
     notebook = "BatchNormalization.ipynb"   # reference notebook ...
     sections = ["Batch normalization: backward"]   # ... cells under these headings ("*": all)
+    exclude = ["summary()"]                 # ... but not cells whose whole source is one of these
     own_notebook = "Dropout.ipynb"          # or: every cell of the student's own notebook
     functions = ["batchnorm_backward"]      # student functions it exercises (feedback hint)
     partial = false                         # true: points x fraction of checks passed
@@ -49,8 +50,8 @@ except ModuleNotFoundError:  # Python 3.10
 from instructor.grading.sandbox import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
-ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "own_notebook",
-             "functions", "partial"}
+ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude",
+             "own_notebook", "functions", "partial"}
 LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
               "output_kib", "cell_seconds", "test_seconds"}
 FILES_KEYS = {"notebooks", "hidden_support"}
@@ -71,6 +72,7 @@ class Item:
     tests: tuple = ()
     notebook: str | None = None
     sections: tuple = ()
+    exclude: tuple = ()
     own_notebook: str | None = None
     functions: tuple = ()
     partial: bool = False
@@ -156,6 +158,7 @@ def from_dict(data, source="<dict>"):
             tests=_strings(raw.get("tests", []), "tests", where, source),
             notebook=raw.get("notebook"),
             sections=_strings(raw.get("sections", []), "sections", where, source),
+            exclude=_strings(raw.get("exclude", []), "exclude", where, source),
             own_notebook=raw.get("own_notebook"),
             functions=_strings(raw.get("functions", []), "functions", where, source),
             partial=bool(raw.get("partial", False)),
@@ -244,11 +247,15 @@ def _norm(text):
     return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip().lower()
 
 
-def section_cells(nb, sections):
-    """Code-cell numbers under any of the headings ``sections`` (``"*"``: all)."""
+def section_cells(nb, sections, exclude=()):
+    """Code-cell numbers under any of the headings ``sections`` (``"*"``: all), except the
+    cells whose whole source (stripped) is one of ``exclude``."""
     wanted = {_norm(s) for s in sections}
+    skip = {e.strip() for e in exclude}
+    sources = [_source(c).strip() for c in nb.get("cells", []) if c.get("cell_type") == "code"]
     return [n for n, heads in enumerate(code_cell_sections(nb))
-            if "*" in sections or wanted & {_norm(h) for h in heads}]
+            if ("*" in sections or wanted & {_norm(h) for h in heads})
+            and sources[n] not in skip]
 
 
 def read_notebook(path):
@@ -270,7 +277,8 @@ def item_checks(item, outcomes, reference_nbs):
     if item.notebook:
         nb = reference_nbs.get(item.notebook)
         if nb is not None:
-            ids |= {f"ref:{item.notebook}::Cell {n}" for n in section_cells(nb, item.sections)}
+            ids |= {f"ref:{item.notebook}::Cell {n}"
+                    for n in section_cells(nb, item.sections, item.exclude)}
     if item.own_notebook:
         prefix = f"own:{item.own_notebook}::"
         ids |= {c for c in outcomes if c.startswith(prefix)}

@@ -162,9 +162,12 @@ def _comparable(nb_json):
     return [(src(c), outs(c)) for c in code_cells(nb_json)]
 
 
-def same_as_reference(student_nb, reference_nb):
+def same_as_reference(student_bytes, reference_nb):
     """True when nbval of the student's notebook is exactly the reference step's run."""
-    return _comparable(student_nb) == _comparable(reference_nb)
+    try:
+        return _comparable(json.loads(student_bytes)) == _comparable(reference_nb)
+    except (ValueError, AttributeError, TypeError):
+        return False   # not a readable notebook: the own step reports it
 
 
 def notebook(ws, nb, data, kind, rubric, uid=None):
