@@ -456,7 +456,8 @@ def test_grader_killed_mid_run_and_restarted_loses_nothing(setup, graded):
     rerun: everything is graded, results written before the kill are kept as they are, no
     temporary file, work folder or sandbox process of the killed grader is left."""
     out, subs = setup["tmp"] / "GRADES-killed", setup["tmp"] / "subs-killed"
-    scratch = Path(tempfile.mkdtemp(prefix="cs231n-grade-test-"))   # enterable by the sandbox
+    scratch = Path(tempfile.mkdtemp(prefix="cs231n-grade-test-"))
+    scratch.chmod(0o711)   # enterable by the sandbox's uid
     subs.mkdir()
     for name in ["correct", "corrupt", "stubs"]:
         shutil.copy2(setup["subs"] / f"{name}.zip", subs)
