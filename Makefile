@@ -10,6 +10,8 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# build matplotlib's font cache now, so no notebook prints the one-time notice to stderr
+	MPLBACKEND=Agg $(PY) -c "import matplotlib.pyplot"
 	touch $(STAMP)
 
 setup: $(STAMP)                       ## create .venv and install requirements.txt
