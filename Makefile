@@ -22,7 +22,7 @@ data: setup                           ## fetch and verify CIFAR-10 into datasets
 run: data                             ## the main job (see README)
 	$(PY) -m tools.run_notebooks --out build
 
-NBVAL := --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 test: data                            ## every test: unit tests and nbval of both notebooks
 	$(PY) -m pytest tests $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb

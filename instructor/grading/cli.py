@@ -80,6 +80,7 @@ def _run(args):
     rub = _load_rubric(args)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)   # grades, feedback and the kit: not readable by the sandboxes' uids
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     print(f"building the grading kit from {args.src} ...", file=sys.stderr)

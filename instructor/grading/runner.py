@@ -5,7 +5,9 @@
 * **Resume**: a submission whose ``results/<student>.json`` exists is skipped unless
   ``force``; results are written atomically as each submission finishes (see
   :mod:`instructor.grading.report`), so killing the grader loses at most the submissions in
-  progress, and rerunning the same command finishes the rest.
+  progress, and rerunning the same command finishes the rest. ``grades.csv`` and the
+  inline-question tables are rebuilt from all results every ``SUMMARY_EVERY`` seconds and at
+  the end (a killed run's are rebuilt by the next run).
 * **Local**: ``workers`` threads (default: the number of cores), each driving one sandboxed
   submission at a time (the work happens in the sandboxes' processes, not in the threads).
 * **Dask** (``scheduler="tcp://host:8786"``, needs the optional ``distributed`` package):
@@ -18,6 +20,7 @@
 import io
 import os
 import sys
+import time
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,6 +29,8 @@ from pathlib import Path
 
 from instructor.grading import job, report
 from instructor.grading.workspace import check_scratch, pack_kit, remove_stale
+
+SUMMARY_EVERY = 30.0   # seconds between refreshes of grades.csv during a run
 
 
 @dataclass
@@ -106,14 +111,18 @@ def run(submissions, out, kit, rubric, *, workers=None, force=False, scheduler=N
         else:
             pending[student] = path
     bar = _progress(len(pending), progress)
+    last_summary = [time.monotonic()]
 
     def finished(student, result=None, error=None):
         if error is not None:
             summary.errors[student] = error
         else:
             report.write_result(out, result)
-            report.write_summary(out, rubric)
             summary.graded.append(student)
+            # grades.csv reads every result: refresh it now and then, and at the end
+            if time.monotonic() - last_summary[0] > SUMMARY_EVERY:
+                report.write_summary(out, rubric)
+                last_summary[0] = time.monotonic()
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(student)

@@ -100,6 +100,7 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    out.chmod(0o700)   # hidden tests and reference outputs: the grader's eyes only
     if release_dir is None:
         release.build_student(repo, out / "release")
     else:
