@@ -41,8 +41,10 @@ def answers(nb_bytes, nb_name):
         if text.lstrip().startswith(ANSWER):
             if question is not None:
                 key, qtext = question
-                out[key] = {"question": qtext,
-                            "answer": text.lstrip()[len(ANSWER):].strip()}
+                body = text.lstrip()[len(ANSWER):]
+                body = "\n".join(ln for ln in body.splitlines()   # markers, if any: not text
+                                  if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+                out[key] = {"question": qtext, "answer": body.strip()}
                 question = None
             continue
         m = QUESTION.search(text)
