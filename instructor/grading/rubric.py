@@ -44,8 +44,11 @@ from pathlib import Path
 
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    tomllib = None
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (requirements.txt)
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        tomllib = None
 
 from instructor.grading.sandbox import GiB, Limits, MiB
 
@@ -205,7 +208,10 @@ def load(path=DEFAULT_RUBRIC):
     """Read and validate a rubric TOML file."""
     path = Path(path)
     if tomllib is None:
-        raise RubricError("reading a TOML rubric needs Python >= 3.11 (tomllib)")
+        raise RubricError(
+            "reading a TOML rubric needs Python >= 3.11 (tomllib) or the tomli package: "
+            "pip install -r requirements.txt"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
