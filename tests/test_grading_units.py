@@ -291,3 +291,13 @@ def test_cli_bad_input_is_one_error_line_and_status_2(tmp_path):
                            str(bad), "--out", str(tmp_path / "out")], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "selects no check" in proc.stderr
+
+
+def test_unscored_failure_note_quotes_the_telling_line():
+    from instructor.grading.job import _telling_line
+
+    crash = "Notebook cell execution failed\nNameError: name 'x' is not defined\n?   ^^\n"
+    assert _telling_line(crash) == "NameError: name 'x' is not defined"
+    diff = "  - dx relative error: <value> (must be < 1e-08): PASS\n" \
+           "  + dx relative error: <value> (must be < 1e-08): FAIL\n  ?      ^^\n"
+    assert _telling_line(diff).endswith("FAIL")

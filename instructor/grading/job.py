@@ -11,6 +11,7 @@ a kit shipped as bytes (Dask workers on other machines).
 
 import datetime
 import json
+import re
 import time
 from pathlib import Path
 
@@ -53,10 +54,23 @@ def _unscored_failures(rubric, outcomes, refs):
         if out["passed"] or out.get("skipped") or cid in scored or group in seen:
             continue
         seen.add(group)
-        last = [ln for ln in out.get("message", "").splitlines() if ln.strip()][-1:]
         notes.append(f"{cid} failed (no rubric item scores it, but later checks may depend "
-                     f"on it): {last[0][:300] if last else ''}")
+                     f"on it): {_telling_line(out.get('message', ''))[:300]}")
     return notes
+
+
+def _telling_line(message):
+    """The line of a failure message that says most: the last exception line if there is one,
+    else the last line that is not a difflib marker ('?', '+', '-') of an nbval output diff,
+    else the last '+' line of that diff (what the student's code printed)."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if _EXCEPTION_LINE.match(ln)]
+    plain = [ln for ln in lines if ln[0] not in "?+-"]
+    added = [ln for ln in lines if ln.startswith("+")]
+    return (errors or plain or added or lines or [""])[-1]
+
+
+_EXCEPTION_LINE = re.compile(r"^(\S+\.)?\w*(Error|Exception|Interrupt|Exit)\b")
 
 
 def _check_order(cid):
