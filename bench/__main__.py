@@ -7,7 +7,7 @@ Pass names to run only some: ``python -m bench norm_layers data_loading``.
 import runpy
 import sys
 
-BENCHMARKS = ("norm_layers", "data_loading", "notebooks", "grading")
+BENCHMARKS = ("norm_layers", "norm_alternatives", "data_loading", "notebooks", "grading")
 
 
 def main(argv):

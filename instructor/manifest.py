@@ -78,6 +78,7 @@ TOOLING_TESTS = (
     "tests/test_public_checks.py",
     "tests/test_grading*.py",
     "tests/test_run_notebooks.py",
+    "tests/test_bench*.py",
 )
 
 # Text that must not appear in a shipped file (it would point at something left out).
