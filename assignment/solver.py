@@ -69,6 +69,7 @@ import os
 import pickle
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -534,10 +535,24 @@ class Solver:
         for one from ``from_checkpoint``) up to num_epochs epochs, then sets the
         model's parameters to the best ones seen on the validation set.
         Raises TrainingDiverged if the loss becomes NaN or infinite.
+
+        A Solver that has already trained num_epochs epochs has nothing left to do: the
+        call warns (RuntimeWarning) and leaves the model as it is. To train longer, raise
+        ``solver.num_epochs`` and call train() again; it continues where it stopped. (The
+        CS231n Solver instead runs another num_epochs epochs on a second call.)
         """
         num_train = self.X_train.shape[0]
         iterations_per_epoch = max(num_train // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
+        if self.iteration >= num_iterations:
+            warnings.warn(
+                f"Solver.train(): nothing to do, already trained {self.epoch} epoch(s) "
+                f"({self.iteration} iterations) of num_epochs={self.num_epochs}; to train "
+                "longer, set solver.num_epochs higher and call train() again",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
 
         if self.progress and self.iteration < num_iterations:
             from tqdm import tqdm  # imported only when asked for

@@ -309,6 +309,23 @@ def test_resume_gives_same_result_as_uninterrupted_training(tmp_path, make_model
     assert (tmp_path / "ck_epoch_4.pkl").exists()
 
 
+def test_train_again_warns_and_changes_nothing_until_num_epochs_is_raised():
+    data = make_data(n_train=40, n_val=30)
+    np.random.seed(3)
+    s = Solver(TinySoftmax(), data, **quiet(batch_size=10, num_epochs=1))
+    s.train()
+    params = {k: v.copy() for k, v in s.model.params.items()}
+    losses = len(s.loss_history)
+    with pytest.warns(RuntimeWarning, match=r"nothing to do.*num_epochs=1.*num_epochs higher"):
+        s.train()
+    assert len(s.loss_history) == losses and s.iteration == 4
+    assert all(np.array_equal(params[k], v) for k, v in s.model.params.items())
+
+    s.num_epochs = 2
+    s.train()
+    assert s.epoch == 2 and s.iteration == 8 and len(s.loss_history) == 2 * losses
+
+
 def test_from_checkpoint_refuses_to_change_fixed_options(tmp_path):
     s = Solver(TinySoftmax(), make_data(), **quiet(checkpoint_name=tmp_path / "run"))
     s._save_checkpoint()
