@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 
-.PHONY: setup data run test unit nbval bench lint clean
+.PHONY: setup data run test bench lint clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -15,7 +15,7 @@ is allowed). A notebook that cannot run to the end yet (unfinished code) stops c
 ``--allow-incomplete`` turns those notebook problems into warnings, printed and written into
 the zip as ``SUBMISSION_WARNINGS.txt``, so an unfinished assignment can still be handed in.
 
-Zip layout (read by instructor/grading), paths relative to the repository root::
+Zip layout (read by the course's grading tool), paths relative to the repository root::
 
     assignment/<file>.py             every file of STUDENT_CODE_FILES
     notebooks/<Name>.ipynb           every notebook of NOTEBOOKS, as saved

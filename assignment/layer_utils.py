@@ -81,6 +81,7 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
             f"affine_norm_relu_forward: normalization is {normalization!r}, expected "
             "'batchnorm' or 'layernorm' (use affine_relu_forward for no normalization)"
         )
+    out, cache = None, None
     # TODO: Implement the forward pass of affine - batch/layer norm - relu. Call
     # batchnorm_forward or layernorm_forward depending on normalization.
     ### BEGIN SOLUTION
@@ -115,6 +116,7 @@ def affine_norm_relu_backward(dout, cache, normalization):
             f"affine_norm_relu_backward: normalization is {normalization!r}, expected "
             "'batchnorm' or 'layernorm', as given to affine_norm_relu_forward"
         )
+    dx, dw, db, dgamma, dbeta = None, None, None, None, None
     # TODO: Implement the backward pass of affine - batch/layer norm - relu: unpack the cache
     # and call the backward passes in reverse order. (Use the fast batchnorm_backward_alt.)
     ### BEGIN SOLUTION
@@ -151,6 +153,7 @@ def hidden_layer_forward(x, w, b, gamma, beta, norm_param, normalization, dropou
             f"hidden_layer_forward: normalization is {normalization!r}, expected one of "
             f"{NORMALIZATIONS}"
         )
+    out, cache = None, None
     # TODO: Chain the layers of one hidden layer: affine_relu_forward without normalization,
     # affine_norm_relu_forward with it, then dropout_forward when dropout_param is given.
     ### BEGIN SOLUTION
@@ -181,12 +184,12 @@ def hidden_layer_backward(dout, cache):
     - db: of shape (M,)
     - dgamma, dbeta: of shape (M,), or None when normalization is None
     """
+    dx, dw, db, dgamma, dbeta = None, None, None, None, None
     # TODO: Undo hidden_layer_forward in reverse order: dropout (if any), then the sandwich.
     ### BEGIN SOLUTION
     normalization, sandwich_cache, dropout_cache = cache
     if dropout_cache is not None:
         dout = dropout_backward(dout, dropout_cache)
-    dgamma = dbeta = None
     if normalization is None:
         dx, dw, db = affine_relu_backward(dout, sandwich_cache)
     else:

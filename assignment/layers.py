@@ -29,9 +29,9 @@ Numerical conventions (as in CS231n):
 - Outputs and gradients keep the floating dtype of ``x`` (float32 in, float32 out). Gradient
   checks should be done in float64.
 
-Bad input (wrong shapes, unknown or missing modes and keys, non-float arrays, empty batches)
-raises ``ValueError`` or ``TypeError`` with a message naming the argument, what it got and what
-was expected.
+Bad input (wrong shapes, unknown or missing modes and keys, hyperparameters out of range,
+non-float arrays, empty batches) raises ``ValueError`` or ``TypeError`` with a message naming the
+argument, what it got and what was expected.
 """
 
 from collections import namedtuple
@@ -113,6 +113,15 @@ def _check_mode(name, mode, fn):
         raise ValueError(f"{fn}: {name}['mode'] is {mode!r}, expected 'train' or 'test'")
 
 
+def _check_number(name, value, low, high, fn, meaning):
+    """Raise ValueError unless ``value`` is a real number with ``low <= value <= high``."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not low <= value <= high):
+        raise ValueError(
+            f"{fn}: {name} is {value!r}, expected a number in [{low}, {high}] ({meaning})"
+        )
+
+
 def _check_cache(cache, expected_type, fn, forward):
     """Raise TypeError unless ``cache`` is what ``forward`` returns."""
     if not isinstance(cache, expected_type):
@@ -167,6 +176,7 @@ def affine_forward(x, w, b):
             f"D={D} features per example to match w of shape {w.shape}"
         )
     _check_shape("b", b, (M,), fn, f" to match w of shape {w.shape}")
+    out = None
     # TODO: Implement the affine forward pass. Store the result in out. You will need to
     # reshape the input into rows (x.reshape(N, -1)).
     ### BEGIN SOLUTION
@@ -195,6 +205,7 @@ def affine_backward(dout, cache):
     _check_cache(cache, tuple, fn, "affine_forward")
     x, w, b = cache
     _check_shape("dout", dout, (x.shape[0], w.shape[1]), fn, " (N, M) of the forward output")
+    dx, dw, db = None, None, None
     # TODO: Implement the affine backward pass.
     ### BEGIN SOLUTION
     N = x.shape[0]
@@ -222,6 +233,7 @@ def relu_forward(x):
     - cache: x
     """
     _check_float_array("x", x, fn="relu_forward")
+    out = None
     # TODO: Implement the ReLU forward pass.
     ### BEGIN SOLUTION
     out = np.maximum(x, 0)
@@ -246,6 +258,7 @@ def relu_backward(dout, cache):
     _check_cache(cache, np.ndarray, fn, "relu_forward")
     x = cache
     _check_shape("dout", dout, x.shape, fn, " (the shape of relu_forward's input)")
+    dx = None
     # TODO: Implement the ReLU backward pass.
     ### BEGIN SOLUTION
     dx = dout * (x > 0)
@@ -274,6 +287,7 @@ def softmax_loss(x, y):
     _check_float_array("x", x, ndim=2, fn=fn)
     N, C = x.shape
     _check_labels(y, N, C, fn)
+    loss, dx = None, None
     # TODO: Copy over your solution from Assignment 1. Subtract the row maximum from the
     # scores before exponentiating, so that exp cannot overflow.
     ### BEGIN SOLUTION
@@ -304,6 +318,7 @@ def svm_loss(x, y):
     _check_float_array("x", x, ndim=2, fn=fn)
     N, C = x.shape
     _check_labels(y, N, C, fn)
+    loss, dx = None, None
     # TODO: Copy over your solution from Assignment 1.
     ### BEGIN SOLUTION
     rows = np.arange(N)
@@ -347,8 +362,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - beta: Shift parameter of shape (D,)
     - bn_param: Dictionary with the following keys:
       - mode: 'train' or 'test'; required
-      - eps: Constant for numeric stability (default 1e-5)
-      - momentum: Constant for running mean / variance (default 0.9)
+      - eps: Constant for numeric stability, >= 0 (default 1e-5)
+      - momentum: Constant for running mean / variance, in [0, 1] (default 0.9)
       - running_mean: Array of shape (D,) giving running mean of features (default zeros of
         x's dtype); train mode stores the updated array back into bn_param
       - running_var: Array of shape (D,) giving running variance of features (same default)
@@ -371,6 +386,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     _check_mode("bn_param", mode, fn)
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
+    _check_number("bn_param['eps']", eps, 0, np.inf, fn, "added to the variance, default 1e-5")
+    _check_number(
+        "bn_param['momentum']", momentum, 0, 1, fn,
+        "the weight of the OLD running average, default 0.9; PyTorch's momentum is 1 - this",
+    )
 
     running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
@@ -451,6 +471,7 @@ def batchnorm_backward(dout, cache):
     - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
     """
     _check_norm_backward(dout, cache, "batchnorm_backward", "batchnorm_forward")
+    dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables. Work out the derivatives on paper first, node by node of
     # the computational graph above, then implement them one stage at a time.
@@ -498,6 +519,7 @@ def batchnorm_backward_alt(dout, cache):
     Inputs / outputs: same as batchnorm_backward.
     """
     _check_norm_backward(dout, cache, "batchnorm_backward_alt", "batchnorm_forward")
+    dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables.
     #
@@ -537,7 +559,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     - gamma: Scale parameter of shape (D,)
     - beta: Shift parameter of shape (D,)
     - ln_param: Dictionary with the following keys:
-        - eps: Constant for numeric stability (default 1e-5)
+        - eps: Constant for numeric stability, >= 0 (default 1e-5)
         - mode: optional, 'train' or 'test'; accepted for symmetry with batchnorm, no effect
 
     Returns a tuple of:
@@ -553,6 +575,8 @@ def layernorm_forward(x, gamma, beta, ln_param):
     if "mode" in ln_param:
         _check_mode("ln_param", ln_param["mode"], fn)
     eps = ln_param.get("eps", 1e-5)
+    _check_number("ln_param['eps']", eps, 0, np.inf, fn, "added to the variance, default 1e-5")
+    out, cache = None, None
     # TODO: Implement the training-time forward pass for layer norm. Normalize the incoming
     # data, and scale and shift the normalized data using gamma and beta.
     # HINT: this can be done by slightly modifying your training-time implementation of batch
@@ -589,6 +613,7 @@ def layernorm_backward(dout, cache):
     - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
     """
     _check_norm_backward(dout, cache, "layernorm_backward", "layernorm_forward")
+    dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for layer norm.
     #
     # HINT: this can be done by slightly modifying your training-time implementation of batch

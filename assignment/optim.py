@@ -141,6 +141,7 @@ def sgd_momentum(w, dw, config=None):
     if v is None:
         v = np.zeros_like(w)
 
+    next_w = None
     # TODO: Implement the momentum update formula. Store the updated value in
     # the next_w variable. You should also use and update the velocity v.
     # Hint: integrate the velocity first (v = momentum * v - learning_rate * dw),
@@ -190,6 +191,7 @@ def rmsprop(w, dw, config=None):
     if config.get("cache") is None:
         config["cache"] = np.zeros_like(w)
 
+    next_w = None
     # TODO: Implement the RMSprop update formula, storing the next value of w
     # in the next_w variable. Don't forget to update the cache value stored in
     # config['cache'].
@@ -262,6 +264,7 @@ def adam(w, dw, config=None):
         config["v"] = np.zeros_like(w)
     config.setdefault("t", 0)
 
+    next_w = None
     # TODO: Implement the Adam update formula, storing the next value of w in
     # the next_w variable. Don't forget to update the m, v, and t variables
     # stored in config.

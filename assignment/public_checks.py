@@ -62,9 +62,17 @@ def _mod(name):
 
 
 def rel_error(a, b):
-    """Largest elementwise relative error between two arrays (0 for two zero arrays)."""
+    """Largest elementwise relative error between two arrays (0 for two zero arrays).
+
+    None (an output the starting code sets to None and the code written never assigns) fails
+    the check; a NaN anywhere gives inf, so that ``rel_error(...) > tol`` fails too.
+    """
+    if a is None or b is None:
+        raise Failed("an output is None",
+                     "store each result in the variable the function returns (it starts as None)")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    err = float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    return math.inf if math.isnan(err) else err
 
 
 def num_grad(f, x, df, h=1e-6):

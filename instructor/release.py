@@ -17,6 +17,7 @@ Python API (used by instructor/grading and the tests)::
     release.build_solution(src, out, execute=False, html=True)
     release.build_all(src, out_dir)              # both trees + zips, as the command line
     release.shipped_files(src)                   # relative POSIX paths present in both releases
+    release.private_files(src)                   # left-out files no shipped file may mention
     release.hidden_test_files(src)               # tests that grade student code, not shipped
     release.student_code_files(src)              # .py files holding solution regions
     release.source_regions(src)                  # {relative path: [Region or (cell, Region)]}
@@ -31,6 +32,11 @@ markdown heading above the cell), inline-question answers are emptied to ``**You
 and all outputs, execution counts and metadata other than tags and the kernel spec are cleared.
 The README is the student README from instructor/templates/.
 
+In both trees the Makefile is the source Makefile without the rules that need left-out files
+(``make bench``; instructor/makefile.py), and no shipped file may mention left-out instructor
+material (instructor/references.py says what a mention is): the build checks every text file
+it writes.
+
 The solution tree: marker lines removed, code kept; the notebooks with their outputs, and an
 HTML rendering next to each notebook. By default the outputs are the ones committed in the
 source: the notebooks are committed executed top to bottom with the solution, and ``make
@@ -43,7 +49,8 @@ else is seeded and identical).
 What is left out of both trees is decided in instructor/manifest.py. Any problem stops the
 build with a MarkerError or ReleaseError (both ValueError) naming file and line: malformed
 markers (see instructor/markers.py), a region that cannot be stubbed, a function without a
-section, a marker or a left-out path left in an output file, an unclassified test file.
+section, a marker left in an output file or a mention of left-out material in one, an
+unclassified test file.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import manifest, markers, sections
+from instructor import makefile, manifest, markers, references, sections
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_ANSWER = "**Your Answer:**"
@@ -162,6 +169,28 @@ def shipped_files(src):
             "HIDDEN_TESTS or TOOLING_TESTS): " + ", ".join(unclassified)
         )
     return shipped
+
+
+def private_files(src):
+    """Relative paths (sorted) of the left-out files that no shipped file may mention.
+
+    These are the hidden and tooling tests and the INSTRUCTOR ONLY files; the files under the
+    private folders (manifest.PRIVATE_PREFIXES) are left out by folder and mentioned by folder.
+    Build products, environments and downloaded data are not private.
+    """
+    src = Path(src)
+    found = []
+    for rel in _walk(src):
+        if (rel.startswith(manifest.EXCLUDED_PREFIXES) or _matches(rel, manifest.EXCLUDED_GLOBS)
+                or rel.startswith("datasets/") or rel == "README.md"):
+            continue  # private folders, build products, data; the README ships (rewritten)
+        if rel.startswith("tests/") and _matches(
+            rel, manifest.HIDDEN_TESTS + manifest.TOOLING_TESTS
+        ):
+            found.append(rel)
+        elif _is_instructor_only(src / rel):
+            found.append(rel)
+    return found
 
 
 def hidden_test_files(src):
@@ -400,32 +429,46 @@ def region_functions(src):
     return out
 
 
-def _render_file(src, rel, mode):
-    """(bytes, number of regions) of one file in the given mode ('student' or 'solution')."""
+def _render_file(src, rel, mode, mentions):
+    """(bytes, number of regions, notes) of one file in the given mode ('student' or 'solution').
+
+    `mentions` is references.patterns() for the source (the Makefile's rules are dropped by it).
+    """
     path = Path(src) / rel
+    if rel == "Makefile":
+        text = path.read_bytes().decode("utf-8")
+        markers.parse(text, rel)  # a marker in any file but code and notebooks is an error
+        text, dropped = makefile.shipped_makefile(
+            text, lambda line: references.find(line, mentions) is not None
+        )
+        notes = []
+        if dropped:
+            notes.append(f"Makefile: targets left out (they need left-out files): "
+                         f"{', '.join(dropped)}")
+        return text.encode("utf-8"), 0, notes
     if rel.endswith(".py"):
         text = path.read_text(encoding="utf-8")
         parsed, names = _parse_python(text, rel)
         if not parsed.regions:
-            return path.read_bytes(), 0
+            return path.read_bytes(), 0, []
         if mode == "student":
             out = markers.render_student(parsed, _py_messages(rel, parsed, names, src))
         else:
             out = markers.render_solution(parsed)
-        return out.encode("utf-8"), len(parsed.regions)
+        return out.encode("utf-8"), len(parsed.regions), []
     if rel.endswith(".ipynb"):
         nb = read_notebook(path)
         fn = _student_notebook if mode == "student" else _solution_notebook
         nb, count = fn(nb, rel)
-        return write_notebook_text(nb).encode("utf-8"), count
+        return write_notebook_text(nb).encode("utf-8"), count, []
     if rel == "README.md":
-        return _readme(mode).encode("utf-8"), 0
+        return _readme(mode).encode("utf-8"), 0, []
     data = path.read_bytes()
     try:
         markers.parse(data.decode("utf-8"), rel)  # a marker in any other file is an error
     except UnicodeDecodeError:
         pass
-    return data, 0
+    return data, 0, []
 
 
 def _readme(mode):
@@ -470,25 +513,29 @@ def _fresh_dir(out):
     return out
 
 
-def _check_output(root, files, src):
-    """Scan the written tree: no marker, no reference to a left-out path."""
+def _check_output(root, files, src, mentions):
+    """Scan the written tree: no marker, no mention of left-out material (see references.py).
+
+    `mentions` is references.patterns() for the source. The error names the written file and
+    line (the source file's line may differ: stubs, the Makefile's dropped rules).
+    """
     for rel in files:
         try:
             text = (Path(root) / rel).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
+        origin = TEMPLATES if rel == "README.md" else Path(src) / rel  # README: _readme()
         for number, line in enumerate(text.splitlines(), 1):
             upper = line.upper()
             if "BEGIN SOLUTION" in upper or "END SOLUTION" in upper:
                 raise ReleaseError(f"{root}/{rel}:{number}: solution marker left in the output")
-            if rel.startswith("README"):
-                continue
-            for needle, what in manifest.FORBIDDEN_REFERENCES:
-                if needle in line:
-                    raise ReleaseError(
-                        f"{src}/{rel}:{number}: ships but refers to {what} ({needle!r}); leave "
-                        "the file out (instructor/manifest.py) or drop the reference"
-                    )
+            found = references.find(line, mentions)
+            if found:
+                raise ReleaseError(
+                    f"{root}/{rel}:{number}: ships but refers to {found[1]} ({found[0]!r}); "
+                    f"drop the reference from {origin} or leave the file out "
+                    "(instructor/manifest.py)"
+                )
 
 
 def _build(src, out, mode):
@@ -506,14 +553,16 @@ def _build(src, out, mode):
     files = shipped_files(src)
     if "README.md" not in files:
         files = sorted([*files, "README.md"])
+    mentions = references.patterns(private_files(src))
     for rel in files:
-        data, count = _render_file(src, rel, mode)
+        data, count, notes = _render_file(src, rel, mode, mentions)
         path = src / rel
         executable = path.exists() and bool(path.stat().st_mode & stat.S_IXUSR)
         _write(out, rel, data, executable)
         build.stubs += count
+        build.notes += notes
     build.files = files
-    _check_output(out, files, src)
+    _check_output(out, files, src, mentions)
     return build
 
 

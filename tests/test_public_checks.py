@@ -225,6 +225,21 @@ def test_other_exceptions_are_failures_not_crashes(monkeypatch):
     assert failed[0].detail == "raised IndexError: index 7 is out of bounds"
 
 
+def test_output_left_at_its_initial_none_fails(monkeypatch):
+    """The starting code sets each output to None (as CS231n's); code that never assigns it
+    must not pass (a None compares as NaN, and NaN > tolerance is False)."""
+    monkeypatch.setattr(layers, "relu_forward", lambda x: (None, x))
+    failed = {r.what: r for r in _by_status(pc.run_part("relu"))["FAIL"]}
+    values = failed["relu_forward keeps positive inputs and zeroes the others."]
+    assert values.detail == "an output is None"
+    assert "the variable the function returns" in values.hint
+
+
+def test_nan_output_fails():
+    assert pc.rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == float("inf")
+    assert pc.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
 def test_gradient_factor_hint_is_silent_for_unrelated_errors():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=10), rng.normal(size=10)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor import manifest, markers, release, sections
+from instructor import makefile, manifest, markers, references, release, sections
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError
 
@@ -406,6 +406,74 @@ def test_shipped_file_pointing_at_left_out_fixture_stops_the_release(synthetic, 
     _expect_error(synthetic, tmp_path, "refers to")
 
 
+@pytest.mark.parametrize("line", [
+    "python -m bench --quick",
+    "python -m instructor grade submissions/",
+    "./.ci/run",
+    "pytest tests/test_layers.py",
+    "ls tests/fixtures/",
+])
+def test_shipped_file_mentioning_left_out_material_stops_the_release(synthetic, tmp_path, line):
+    (synthetic / "scripts/run.sh").write_text(f"#!/bin/sh\n{line}\n")
+    msg = _expect_error(synthetic, tmp_path, "refers to")
+    assert "student/scripts/run.sh:2: ships but refers to" in msg
+    assert "drop the reference from" in msg and "scripts/run.sh" in msg
+
+
+def test_ordinary_text_in_a_shipped_file_passes(synthetic, tmp_path):
+    (synthetic / "scripts/run.sh").write_text(
+        "#!/bin/sh\n# ask your instructor; see tests/cifar_fixtures.py\nrm -rf build dist\n")
+    release.build_student(synthetic, tmp_path / "student")
+
+
+def test_student_readme_template_mentioning_left_out_material_stops_the_release(
+        synthetic, tmp_path, monkeypatch):
+    templates = tmp_path / "templates"
+    shutil.copytree(release.TEMPLATES, templates)
+    with (templates / "README.student.md").open("a") as f:
+        f.write("\nRelease it with `python -m instructor release`.\n")
+    monkeypatch.setattr(release, "TEMPLATES", templates)
+    msg = _expect_error(synthetic, tmp_path, "refers to the instructor tool")
+    assert "student/README.md:" in msg and str(templates) in msg
+
+
+SYNTHETIC_MAKEFILE = """\
+.PHONY: test bench grade clean
+
+test:
+\tpython -m pytest tests
+
+# benchmarks
+bench:
+\tpython -m bench
+
+grade: test
+\tpython -m instructor grade
+
+report: bench
+\techo done
+
+clean:
+\trm -rf build dist
+"""
+
+
+def test_synthetic_makefile_ships_without_the_targets_that_need_left_out_files(
+        synthetic, tmp_path):
+    (synthetic / "Makefile").write_text(SYNTHETIC_MAKEFILE)
+    build = release.build_student(synthetic, tmp_path / "student")
+    assert (build.root / "Makefile").read_text() == (
+        ".PHONY: test clean\n\ntest:\n\tpython -m pytest tests\n\nclean:\n\trm -rf build dist\n")
+    assert "Makefile: targets left out (they need left-out files): bench, grade, report" in (
+        build.notes)
+
+
+def test_makefile_variable_mentioning_left_out_material_stops_the_release(synthetic, tmp_path):
+    (synthetic / "Makefile").write_text("BENCH := python -m bench\n\nrun:\n\t$(BENCH)\n")
+    msg = _expect_error(synthetic, tmp_path, "refers to the benchmarks")
+    assert "student/Makefile:1:" in msg
+
+
 def test_marker_left_in_an_output_file_stops_the_release(synthetic, tmp_path, monkeypatch):
     """The final scan catches a rendering that would leave a marker behind."""
     monkeypatch.setattr(markers, "render_student", lambda parsed, *a, **k: "".join(parsed.lines))
@@ -482,6 +550,9 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
         elif rel.endswith(".py"):
             assert ours.read_text() == _without_markers((REPO / rel).read_text()), rel
             checked += 1
+        elif rel == "Makefile":  # less the rules that need left-out files (tested below)
+            expected, _ = makefile.shipped_makefile((REPO / rel).read_text(), _mentions_left_out)
+            assert ours.read_text() == expected
         else:
             assert ours.read_bytes() == (REPO / rel).read_bytes(), rel
     assert checked > 10
@@ -490,6 +561,64 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
 
 def test_real_round_trip_reproduces_the_source(real_student):
     assert_round_trip(REPO, real_student.root)
+
+
+def _mentions_left_out(line):
+    return references.find(line, references.patterns(release.private_files(REPO))) is not None
+
+
+def _ruff(root, *args):
+    """`ruff check` in root with the configuration found there (no cache written)."""
+    return subprocess.run([PY, "-m", "ruff", "check", "--no-cache", "--output-format", "concise",
+                           *args], cwd=root, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("tree", ["real_student", "real_solution"])
+def test_real_release_is_ruff_clean(tree, request):
+    """`make lint` passes on the starting code: the stubs leave no undefined name, unused local
+    or unused import behind (checked with the pyproject.toml that ships)."""
+    out = _ruff(request.getfixturevalue(tree).root, ".")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_source_code_files_use_every_import_without_the_student_exemption():
+    """pyproject.toml lets the files students complete import helpers that only the students'
+    code calls (unused in the student release); the solution itself must use them all."""
+    files = release.student_code_files(REPO)
+    out = _ruff(REPO, "--config", "lint.per-file-ignores = {}", "--select", "F401", *files)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _make_targets(text):
+    """The targets of a Makefile text that a user can type (no special or variable targets)."""
+    return [t for r in makefile.rules(text) for t in r.targets if not t.startswith((".", "$"))]
+
+
+def test_real_makefile_ships_without_targets_that_need_left_out_files(real_student,
+                                                                      real_solution):
+    text = (real_student.root / "Makefile").read_text()
+    assert (real_solution.root / "Makefile").read_text() == text
+    assert {"setup", "data", "test", "lint", "clean"} <= set(_make_targets(text))
+    lines = text.splitlines()
+    for rule in makefile.rules(text):
+        for line in lines[rule.rule_line : rule.last + 1]:
+            assert not _mentions_left_out(line), (rule.targets, line)
+            for prefix in manifest.PRIVATE_PREFIXES:  # the same, without references.py
+                module = prefix.rstrip("/").replace("/", ".")
+                assert prefix not in line and f"-m {module}" not in line, (rule.targets, line)
+
+
+def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(real_student):
+    if shutil.which("make") is None:
+        pytest.fail("GNU make is not installed: the Makefile is the students' entry point")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    targets = _make_targets((real_student.root / "Makefile").read_text())
+    for target in targets:
+        out = subprocess.run(["make", "-n", target], cwd=real_student.root, capture_output=True,
+                             text=True, env=env, timeout=60)
+        assert out.returncode == 0, (target, out.stdout + out.stderr)
+        said = [ln for ln in out.stdout.splitlines() if _mentions_left_out(ln)]
+        assert not said, (target, said)
 
 
 def test_real_generating_twice_gives_identical_bytes(real_student, real_solution, tmp_path):
