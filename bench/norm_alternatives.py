@@ -19,7 +19,6 @@ Each is printed as its time divided by PyTorch's (default threads, then 1 thread
 the solution's. Options: ``--repeat``, ``--quick``.
 """
 
-import argparse
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,7 +30,14 @@ from assignment.layers import (
     layernorm_backward,
     layernorm_forward,
 )
-from bench.norm_layers import SHAPES, best_times, inputs, torch_cases, torch_info
+from bench.norm_layers import (
+    SHAPES,
+    best_times,
+    inputs,
+    timing_options,
+    torch_cases,
+    torch_info,
+)
 
 EPS = 1e-5
 
@@ -229,11 +235,7 @@ def check_against_solution(found, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="timing rounds (default 7)")
-    parser.add_argument("--quick", action="store_true", help="3 rounds, shorter loops")
-    args = parser.parse_args(argv)
-    repeat, budget = (3, 0.02) if args.quick else (args.repeat, 0.05)
+    repeat, budget = timing_options(argv, __doc__.splitlines()[0])
 
     info = torch_info()
     if info is None:

@@ -131,12 +131,17 @@ def inputs(N, D, seed=0):
     return rng.randn(N, D) * 2 + 1, rng.randn(D), rng.randn(D), rng.randn(N, D)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def timing_options(argv, description):
+    """(repeat, budget) for best_times from the command line: ``--repeat N``, ``--quick``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repeat", type=int, default=7, help="timing rounds (default 7)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, shorter loops")
     args = parser.parse_args(argv)
-    repeat, budget = (3, 0.02) if args.quick else (args.repeat, 0.05)
+    return (3, 0.02) if args.quick else (args.repeat, 0.05)
+
+
+def main(argv=None):
+    repeat, budget = timing_options(argv, __doc__.splitlines()[0])
 
     info = torch_info()
     if info is None:

@@ -99,7 +99,8 @@ def shipped_makefile(text, mentions):
     Returns (text, dropped targets as a sorted list).
     """
     lines = text.splitlines(keepends=True)
-    found = [r for r in rules(text) if not r.targets[0].startswith(".")]
+    every_rule = rules(text)
+    found = [r for r in every_rule if not r.targets[0].startswith(".")]
     dropped_rules = [
         r for r in found if any(mentions(ln) for ln in lines[r.rule_line : r.last + 1])
     ]
@@ -125,7 +126,7 @@ def shipped_makefile(text, mentions):
             removed.add(before)
     phony = {
         i
-        for r in rules(text)
+        for r in every_rule
         if r.targets == (".PHONY",)
         for i in range(r.rule_line, r.last + 1)
     }
