@@ -109,7 +109,12 @@ def _factor_hint(name, got, expected, n):
     return f"{name} is the numerical gradient times {ratio:.4g}: a constant factor is off"
 
 
-def _grad_check(name, analytic, numeric, n, extra_hint=""):
+def _grad_check(name, analytic, numeric, n, extra_hint="", atol=0.0):
+    """Compare a gradient with the numerical one; entries within ``atol`` of it pass (for
+    gradients that are exactly 0, e.g. a bias before a batch norm, where only rounding is left)."""
+    if analytic is None:
+        raise Failed(f"{name} is None",
+                     "store each result in the variable the function returns (it starts as None)")
     analytic = np.asarray(analytic)
     if analytic.shape != np.shape(numeric):
         raise Failed(
@@ -117,7 +122,7 @@ def _grad_check(name, analytic, numeric, n, extra_hint=""):
             f"{name} must have the shape of the input it is the gradient of",
         )
     err = rel_error(analytic, numeric)
-    if err > TOL:
+    if err > TOL and not np.all(np.abs(analytic - numeric) <= atol):
         hint = _factor_hint(name, analytic, numeric, n) or extra_hint
         raise Failed(f"rel. error {err:.2g} (must be < {TOL:g})", hint)
     return f"rel. error {err:.1e}"
@@ -126,6 +131,32 @@ def _grad_check(name, analytic, numeric, n, extra_hint=""):
 def _normalize_ref(x, axis):
     """(x - mean) / sqrt(var + 1e-5) along an axis, with the biased variance."""
     return (x - x.mean(axis=axis, keepdims=True)) / np.sqrt(x.var(axis=axis, keepdims=True) + 1e-5)
+
+
+def _is_vs_expected(name, got, expected):
+    """"name is [...], expected [...]", with as many decimals as it takes to see them differ."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    digits = 4
+    while digits < 12 and np.array_equal(np.round(got, digits), np.round(expected, digits)):
+        digits += 1
+
+    def show(a):
+        return np.array2string(np.round(a, digits), precision=digits, separator=", ")
+
+    return f"{name} is {show(got)}, expected {show(expected)}"
+
+
+def _require_float32(fn, outputs, hint):
+    """Fail unless every (name, array) of ``outputs`` of ``fn`` on float32 input is float32."""
+    wrong = [f"{name} is {'None' if a is None else np.asarray(a).dtype}"
+             for name, a in outputs if a is None or np.asarray(a).dtype != np.float32]
+    if wrong:
+        raise Failed(f"{fn} on float32 input: {', '.join(wrong)}, expected float32", hint)
+
+
+_DTYPE_HINT = ("outputs and gradients keep x's dtype (float32 in, float32 out): an array "
+               "you create yourself (np.zeros, a mask, a constant array) is float64 unless you "
+               "give it x's dtype, e.g. .astype(x.dtype)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +198,18 @@ def affine_backward_gradients():
     return "dx, dw, db: " + ", ".join(details)
 
 
+def affine_keeps_float32():
+    """affine_forward and affine_backward keep float32 (float32 in, float32 out)."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(12)
+    x, w, b = (rng.normal(size=s).astype(np.float32) for s in ((4, 2, 3), (6, 5), (5,)))
+    out, cache = layers.affine_forward(x, w, b)
+    dx, dw, db = layers.affine_backward(np.ones((4, 5), dtype=np.float32), cache)
+    _require_float32("affine_forward/backward",
+                     [("out", out), ("dx", dx), ("dw", dw), ("db", db)], _DTYPE_HINT)
+    return "out, dx, dw, db are float32"
+
+
 def relu_forward_values():
     """relu_forward keeps positive inputs and zeroes the others."""
     layers = _mod("layers")
@@ -191,6 +234,24 @@ def relu_backward_gradient():
                        "elsewhere (the subgradient at 0 is 0)")
 
 
+def relu_subgradient_at_zero():
+    """relu_backward: the subgradient at exactly 0 is 0; float32 stays float32."""
+    layers = _mod("layers")
+    x = np.array([[-1.0, 0.0, 2.0], [0.0, 3.0, -0.5]], dtype=np.float32)
+    dout = np.ones_like(x)
+    out, cache = layers.relu_forward(x)
+    dx = layers.relu_backward(dout, cache)
+    _require_float32("relu_forward/backward", [("out", out), ("dx", dx)], _DTYPE_HINT)
+    expected = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    if rel_error(dx, expected) > 0:
+        hint = "dx is dout where the forward INPUT was positive and 0 elsewhere"
+        if rel_error(dx, np.where(x >= 0, 1.0, 0.0)) == 0:
+            hint = "the subgradient at exactly 0 is 0: use x > 0, not x >= 0"
+        raise Failed(_is_vs_expected("dx", dx, expected) + " for x = [[-1, 0, 2], [0, 3, -0.5]] "
+                     "and dout = 1", hint)
+    return "dx = 0 at x = 0"
+
+
 def _loss_check(fn_name, expected_loss):
     layers = _mod("layers")
     fn = getattr(layers, fn_name)
@@ -213,6 +274,28 @@ def softmax_loss_check():
 def svm_loss_check():
     """svm_loss: loss about C - 1 on tiny scores; dx matches the numerical gradient."""
     return _loss_check("svm_loss", 9.0)
+
+
+def losses_large_scores():
+    """softmax_loss and svm_loss on scores near 1000: finite, unchanged by a shift; float32."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(size=(5, 4)), rng.integers(4, size=5)
+    for fn_name in ("softmax_loss", "svm_loss"):
+        fn = getattr(layers, fn_name)
+        loss, dx = fn(x, y)
+        big_loss, big_dx = fn(x + 1000.0, y)
+        if not (np.isfinite(big_loss) and rel_error(big_loss, loss) < 1e-9
+                and rel_error(big_dx, dx) < 1e-9):
+            hint = "adding the same number to every score of a row changes neither loss nor dx"
+            if fn_name == "softmax_loss":
+                hint = ("exp overflows for large scores: subtract each row's maximum score before "
+                        "exponentiating (the probabilities do not change)")
+            raise Failed(f"{fn_name}: loss {big_loss!r} for the scores + 1000, expected {loss!r} "
+                         "(the loss for the scores themselves)", hint)
+        _, dx32 = fn(x.astype(np.float32), y)
+        _require_float32(fn_name, [("dx", dx32)], _DTYPE_HINT)
+    return "shift-invariant and finite; dx float32 for float32 scores"
 
 
 def _bn_data(rng, N=200):
@@ -253,16 +336,18 @@ def batchnorm_running_stats():
         raise Failed("bn_param['running_mean'] / ['running_var'] were not updated",
                      "running statistics not updated: in train mode set running_mean and "
                      "running_var with the momentum rule (they start at zeros)")
-    exp_m, exp_v = 0.1 * x.mean(0), 0.1 * x.var(0)
-    if rel_error(rm, exp_m) > 1e-6 or rel_error(rv, exp_v) > 1e-6:
+    expected = {"running_mean": 0.1 * x.mean(0), "running_var": 0.1 * x.var(0)}
+    got = {"running_mean": rm, "running_var": rv}
+    wrong = [name for name in expected if rel_error(got[name], expected[name]) > 1e-6]
+    if wrong:
         hint = "running = momentum * running + (1 - momentum) * batch statistic"
         if rel_error(rm, 0.9 * x.mean(0)) < 1e-6:
             hint = ("momentum weighs the OLD running average: running = momentum * running + "
                     "(1 - momentum) * batch statistic")
         elif rel_error(rv, 0.1 * x.var(0, ddof=1)) < 1e-6:
             hint = "use the biased variance (divide by N) for running_var too"
-        raise Failed(f"after one step from zeros running_mean is {np.round(rm, 4)}, expected "
-                     f"{np.round(exp_m, 4)}", hint)
+        raise Failed("after one step from zeros with momentum 0.9: " + "; ".join(
+            _is_vs_expected(name, got[name], expected[name]) for name in wrong), hint)
     return "one step from zeros gives 0.1 * batch statistics"
 
 
@@ -286,6 +371,48 @@ def batchnorm_forward_test():
                     "batch")
         raise Failed(f"test-mode means {np.round(mean, 2)}, expected about {expected}", hint)
     return "test batch one std above the training data comes out one gamma above beta"
+
+
+def batchnorm_test_mode_state():
+    """batchnorm_forward (test) leaves the running averages alone and returns cache None."""
+    layers = _mod("layers")
+    x = _bn_data(np.random.default_rng(14), 20)
+    rm, rv = np.array([4.0, 5.0, 6.0]), np.array([1.0, 2.0, 3.0])
+    param = {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()}
+    out, cache = layers.batchnorm_forward(x, np.ones(3), np.zeros(3), param)
+    changed = [name for name, before in (("running_mean", rm), ("running_var", rv))
+               if rel_error(param[name], before) > 0]
+    if changed:
+        raise Failed(f"test mode changed bn_param's {' and '.join(changed)}",
+                     "only train mode updates the running averages; test mode only reads them")
+    if cache is not None:
+        raise Failed(f"test mode returned a cache of type {type(cache).__name__}, expected None",
+                     "there is no backward pass through test mode: leave cache as None")
+    expected = (x - rm) / np.sqrt(rv + 1e-5)
+    if rel_error(out, expected) > 1e-9:
+        raise Failed(f"test-mode output differs from (x - running_mean) / sqrt(running_var + "
+                     f"eps) (rel. error {rel_error(out, expected):.2g})",
+                     "test mode normalizes with bn_param's running averages and eps")
+    return "running averages unchanged, cache None"
+
+
+def batchnorm_keeps_float32():
+    """batchnorm_forward, batchnorm_backward and _alt keep float32 (float32 in, float32 out)."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(15)
+    x, dout = (rng.normal(size=(6, 3)).astype(np.float32) for _ in range(2))
+    gamma, beta = np.ones(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
+    param = {"mode": "train"}
+    out, cache = layers.batchnorm_forward(x, gamma, beta, param)
+    outputs = [("out", out), ("running_mean", param.get("running_mean")),
+               ("running_var", param.get("running_var"))]
+    for backward in ("batchnorm_backward", "batchnorm_backward_alt"):
+        grads = getattr(layers, backward)(dout, cache)
+        outputs += [(f"{backward}'s {g}", a)
+                    for g, a in zip(("dx", "dgamma", "dbeta"), grads, strict=False)]
+    test_out, _ = layers.batchnorm_forward(x, gamma, beta, dict(param, mode="test"))
+    _require_float32("batchnorm", [*outputs, ("test-mode out", test_out)], _DTYPE_HINT)
+    return "outputs, running averages and gradients are float32"
 
 
 def _norm_backward(part, forward, backward, param):
@@ -325,6 +452,31 @@ def batchnorm_backward_alt_gradients():
                           {"mode": "train"})
 
 
+def batchnorm_backward_alt_matches_staged():
+    """batchnorm_backward_alt gives the same dx, dgamma, dbeta as batchnorm_backward."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(16)
+    x, dout = 4 * rng.normal(size=(50, 8)) + 3, rng.normal(size=(50, 8))
+    gamma, beta = rng.normal(size=8), rng.normal(size=8)
+    _, cache = layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    staged = layers.batchnorm_backward(dout, cache)
+    alt = layers.batchnorm_backward_alt(dout, cache)
+    errors = []
+    for name, s_, a in zip(("dx", "dgamma", "dbeta"), staged, alt, strict=False):
+        s_, a = np.asarray(s_, dtype=np.float64), np.asarray(a, dtype=np.float64)
+        if s_.shape != a.shape:
+            raise Failed(f"{name}: shape {a.shape} from _alt, {s_.shape} from the staged pass",
+                         "both return dx (N, D), dgamma (D,), dbeta (D,)")
+        # relative to the largest entry: entries that cancel to ~0 differ by rounding only
+        errors.append((name, float(np.max(np.abs(a - s_)) / max(np.max(np.abs(s_)), 1e-300))))
+    name, err = max(errors, key=lambda e: e[1])
+    if err > 1e-10:
+        raise Failed(f"{name} differs by {err:.2g} of its largest entry (must be < 1e-10)",
+                     "the two passes compute the same gradients; check the one whose "
+                     "gradient check fails first")
+    return f"largest difference {err:.1e}"
+
+
 def layernorm_forward_values():
     """layernorm_forward normalizes each example over its features, then scales and shifts."""
     layers = _mod("layers")
@@ -343,6 +495,26 @@ def layernorm_forward_values():
         raise Failed(f"normalized rows have means {np.round(z.mean(1), 3)} and stds "
                      f"{np.round(z.std(1), 3)}, expected 0 and 1", hint)
     return "each row normalized, then gamma and beta per feature"
+
+
+def layernorm_mode_and_float32():
+    """layernorm_forward ignores the mode; layernorm keeps float32 (float32 in, float32 out)."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(17)
+    x, dout = rng.normal(size=(4, 6)) * 3 + 1, rng.normal(size=(4, 6))
+    gamma, beta = rng.normal(size=6), rng.normal(size=6)
+    outs = [layers.layernorm_forward(x, gamma, beta, param)[0]
+            for param in ({}, {"mode": "train"}, {"mode": "test"})]
+    if not all(rel_error(o, outs[0]) == 0 for o in outs[1:]):
+        raise Failed("the output depends on ln_param['mode']",
+                     "layer normalization computes the same thing in train and test mode")
+    f32 = [a.astype(np.float32) for a in (x, gamma, beta, dout)]
+    out, cache = layers.layernorm_forward(*f32[:3], {})
+    grads = layers.layernorm_backward(f32[3], cache)
+    _require_float32("layernorm_forward/backward",
+                     [("out", out), *zip(("dx", "dgamma", "dbeta"), grads, strict=False)],
+                     _DTYPE_HINT)
+    return "same output in every mode; float32 kept"
 
 
 def layernorm_backward_gradients():
@@ -376,15 +548,26 @@ def dropout_forward_seeded():
     """dropout_forward (train, seed) draws the CS231n mask: seed, then rand(*x.shape) < p."""
     layers = _mod("layers")
     x = np.random.default_rng(6).normal(size=(20, 30))
-    out, _ = layers.dropout_forward(x, {"mode": "train", "p": 0.3, "seed": 42})
+    out, cache = layers.dropout_forward(x, {"mode": "train", "p": 0.3, "seed": 42})
     np.random.seed(42)
     keep = np.random.rand(*x.shape) < 0.3
     expected = np.where(keep, x / 0.3, 0.0)
+    if out is not None and np.shape(out) != x.shape:
+        raise Failed(f"out has shape {np.shape(out)}, expected {x.shape}",
+                     "the mask has the shape of x: np.random.rand(*x.shape)")
     if rel_error(out, expected) > 1e-6:
-        raise Failed("the output differs from the mask np.random.seed(seed); "
+        if np.array_equal(np.asarray(out) != 0, keep):  # x has no zeros: the draw is right
+            raise Failed("the right units are kept, but their values differ from x / p",
+                         "dropout mask not scaled: divide the kept units by p (inverted "
+                         "dropout), in the mask itself so that the backward pass uses it too")
+        raise Failed("the kept units differ from the mask np.random.seed(seed); "
                      "np.random.rand(*x.shape) < p", "draw the mask exactly as the TODO says, "
                      "after the seeding (which is given), with no other random draws between")
-    return "same mask as the reference recipe"
+    mask = cache[1] if isinstance(cache, tuple) and len(cache) == 2 else None
+    if mask is None or not np.array_equal(mask, keep / 0.3):
+        raise Failed("cache[1] is not the mask that multiplied x (entries 0 or 1 / p)",
+                     "store the scaled mask in the mask variable: the cache is (mode, mask)")
+    return "same mask as the reference recipe, kept in the cache"
 
 
 def dropout_forward_test():
@@ -410,6 +593,39 @@ def dropout_backward_gradient():
     dx = layers.dropout_backward(dout, cache)
     num = num_grad(lambda v: layers.dropout_forward(v, dict(param))[0], x, dout)
     return _grad_check("dx", dx, num, 10, "dx = dout * mask, with the scaled mask of the forward")
+
+
+def dropout_test_mode_and_keep_all():
+    """dropout_backward (test) returns dout; p=1 keeps every unit, forward and backward."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(18)
+    x, dout = rng.normal(size=(7, 9)), rng.normal(size=(7, 9))
+    _, cache = layers.dropout_forward(x, {"mode": "test", "p": 0.4})
+    if rel_error(layers.dropout_backward(dout, cache), dout) > 0:
+        raise Failed("test-mode dropout_backward does not return dout",
+                     "test mode is the identity, so is its gradient")
+    out, cache = layers.dropout_forward(x, {"mode": "train", "p": 1})
+    dx = layers.dropout_backward(dout, cache)
+    if rel_error(out, x) > 0 or rel_error(dx, dout) > 0:
+        raise Failed("with p=1 (keep every unit) train mode is not the identity",
+                     "p is the probability of KEEPING a unit: mask = rand < p, scaled by 1 / p")
+    return "identity in test mode and with p=1"
+
+
+def dropout_keeps_float32():
+    """dropout_forward and dropout_backward keep float32 (float32 in, float32 out)."""
+    layers = _mod("layers")
+    x = np.random.default_rng(19).normal(size=(4, 5)).astype(np.float32)
+    out, cache = layers.dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 1})
+    dx = layers.dropout_backward(np.ones_like(x), cache)
+    mask = cache[1] if isinstance(cache, tuple) and len(cache) == 2 else None
+    _require_float32("dropout_forward/backward", [("out", out), ("dx", dx)],
+                     "the mask (np.random.rand(*x.shape) < p) / p is float64; give it x's dtype "
+                     "(mask.astype(x.dtype)) so that float32 stays float32 in both passes")
+    if mask is not None and np.asarray(mask).dtype != np.float32:
+        raise Failed(f"the mask in the cache is {np.asarray(mask).dtype}, expected float32 "
+                     "(x's dtype)", "give the mask x's dtype: mask.astype(x.dtype)")
+    return "out, mask and dx are float32"
 
 
 def _net(normalization, keep=1.0, reg=0.0, seed=None):
@@ -441,6 +657,61 @@ def fc_net_params():
                 raise Failed(f"{k} is not all ones", "gammas start at one")
         details.append(str(norm))
     return "names and shapes for normalization " + ", ".join(details)
+
+
+def fc_net_weight_draws():
+    """FullyConnectedNet draws W1, W2, ... in order as weight_scale * randn; float32 default."""
+    fc_net = _mod("fc_net")
+    np.random.seed(231)
+    model = fc_net.FullyConnectedNet([3, 4], input_dim=2, num_classes=5, weight_scale=0.5,
+                                     normalization="layernorm", dtype=np.float64)
+    np.random.seed(231)
+    for i, shape in enumerate([(2, 3), (3, 4), (4, 5)], start=1):
+        expected = 0.5 * np.random.randn(*shape)
+        got = model.params.get(f"W{i}")
+        if np.shape(got) != shape or rel_error(got, expected) > 0:
+            raise Failed(f"W{i} differs from the draw of the reference recipe "
+                         "(np.random.seed(231), then W1, W2, W3)",
+                         "draw each weight matrix as weight_scale * np.random.randn(fan_in, "
+                         "fan_out), layer by layer in order, with no other random draws between")
+    default = fc_net.FullyConnectedNet([3], input_dim=2, num_classes=5, normalization="batchnorm")
+    not32 = sorted(k for k, v in default.params.items() if np.asarray(v).dtype != np.float32)
+    if not32:
+        raise Failed(f"with the default dtype, params {not32} are not float32",
+                     "every parameter has the model's dtype (the given cast at the end of "
+                     "__init__ does it: keep it)")
+    return "CS231n's draws; float32 by default"
+
+
+def fc_net_initial_losses():
+    """FullyConnectedNet.loss: CS231n's published initial losses; log(C) at tiny weights."""
+    fc_net = _mod("fc_net")
+    np.random.seed(231)
+    N, D, H1, H2, C = 2, 15, 20, 30, 10
+    X, y = np.random.randn(N, D), np.random.randint(C, size=(N,))
+    losses = []
+    for reg in (0, 3.14):
+        model = fc_net.FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg,
+                                         weight_scale=5e-2, dtype=np.float64)
+        losses.append(model.loss(X, y)[0])
+    published = [2.3004790897684924, 7.052114776533016]  # CS231n's FullyConnectedNets notebook
+    if rel_error(losses, published) > 1e-10:
+        hint = "the loss is the softmax loss of the scores plus 0.5 * reg * sum(W**2)"
+        if rel_error(losses[0], published[0]) < 1e-10:
+            hint = "the loss without reg is right: check the regularization term"
+        raise Failed(_is_vs_expected("the losses for reg 0 and 3.14", losses, published), hint)
+    rng = np.random.default_rng(20)
+    X, y = rng.normal(size=(100, 50)), rng.integers(10, size=100)
+    for norm in (None, "batchnorm", "layernorm"):
+        model = fc_net.FullyConnectedNet([40, 30], input_dim=50, num_classes=10,
+                                         weight_scale=1e-3, normalization=norm, dtype=np.float64)
+        loss = model.loss(X, y)[0]
+        if not abs(loss - math.log(10)) < 0.02:
+            raise Failed(f"normalization={norm!r}: initial loss {loss:.4g} with tiny weights, "
+                         f"expected about log(10) = {math.log(10):.4g}",
+                         "with tiny weights every class is equally likely: check the forward "
+                         "pass and the softmax loss")
+    return "published losses; log(C) for every normalization"
 
 
 def fc_net_gradients():
@@ -476,11 +747,99 @@ def fc_net_regularization():
         if math.isclose(diff, 2 * expected, rel_tol=1e-6):
             hint = "the regularization term is 0.5 * reg * sum(W**2): the 0.5 is missing"
         raise Failed(f"reg=2 adds {diff:.4g} to the loss, expected {expected:.4g}", hint)
+    bn0, bn2 = _net("batchnorm"), _net("batchnorm", reg=2.0)
+    g0, g2 = bn0.loss(X, y)[1], bn2.loss(X, y)[1]
+    for name in sorted(g0):
+        extra = 2.0 * bn0.params[name] if name.startswith("W") else 0.0
+        if rel_error(g2[name] - g0[name], np.broadcast_to(extra, g0[name].shape)) > 1e-6:
+            raise Failed(f"with batchnorm, reg=2 changes grads['{name}'] by something other "
+                         f"than {'reg * W' if name.startswith('W') else 'nothing'}",
+                         "regularize the weight matrices only (not biases, gammas, betas); "
+                         "the gradient of 0.5 * reg * sum(W**2) is reg * W")
     scores = plain.loss(X)
     if np.shape(scores) != (3, 3):
         raise Failed(f"loss(X) without y returned shape {np.shape(scores)}, expected (3, 3)",
                      "without y, return the class scores of shape (N, C)")
     return "regularization and test-time scores"
+
+
+def fc_net_test_mode():
+    """FullyConnectedNet.loss(X): test mode everywhere, running averages kept; float32 kept."""
+    fc_net = _mod("fc_net")
+    rng = np.random.default_rng(21)
+    X, y = rng.normal(size=(6, 4)), rng.integers(3, size=6)
+    model = _net("batchnorm", keep=0.5)
+    model.loss(X, y)
+    running_mean = np.copy(model.bn_params[0].get("running_mean"))
+    scores = model.loss(X)
+    if rel_error(model.bn_params[0].get("running_mean"), running_mean) > 0:
+        raise Failed("loss(X) without y changed bn_params[0]['running_mean']",
+                     "without y the forward pass runs in test mode (the given code sets the "
+                     "modes): pass self.bn_params[i] and self.dropout_param to the layers")
+    if rel_error(model.loss(X), scores) > 0:
+        raise Failed("two calls of loss(X) without y gave different scores",
+                     "test mode is deterministic: no dropout, batchnorm with running averages")
+    model = fc_net.FullyConnectedNet([6], input_dim=4, num_classes=3, normalization="layernorm")
+    X32 = X.astype(np.float32)
+    _, grads = model.loss(X32, y)
+    _require_float32("a float32 FullyConnectedNet",
+                     [("scores", model.loss(X32))] + [(f"grads['{k}']", g)
+                                                      for k, g in sorted(grads.items())],
+                     _DTYPE_HINT)
+    return "test mode deterministic and leaves running averages; float32 kept"
+
+
+def sandwich_layers():
+    """affine_norm_relu_* and hidden_layer_* match numerical gradients; caches as documented."""
+    layer_utils = _mod("layer_utils")
+    rng = np.random.default_rng(22)
+    x, w, b = rng.normal(size=(4, 3, 2)), rng.normal(size=(6, 5)), rng.normal(size=5)
+    gamma, beta, dout = 1 + 0.1 * rng.normal(size=5), 0.1 * rng.normal(size=5), rng.normal(
+        size=(4, 5))
+    for norm in ("batchnorm", "layernorm"):
+        def fwd(x, w, b, gamma, beta, norm=norm):
+            return layer_utils.affine_norm_relu_forward(x, w, b, gamma, beta, {"mode": "train"},
+                                                        norm)
+        _, cache = fwd(x, w, b, gamma, beta)
+        if not (isinstance(cache, tuple) and len(cache) == 3):
+            raise Failed(f"affine_norm_relu_forward ({norm}): cache is not a 3-tuple",
+                         "the cache is (fc_cache, norm_cache, relu_cache)")
+        grads = layer_utils.affine_norm_relu_backward(dout, cache, norm)
+        args = [x, w, b, gamma, beta]
+        for i, name in enumerate(("dx", "dw", "db", "dgamma", "dbeta")):
+            def f(v, i=i, args=args, fwd=fwd):
+                return fwd(*args[:i], v, *args[i + 1:])[0]
+            _grad_check(f"affine_norm_relu_backward ({norm}) {name}", grads[i],
+                        num_grad(f, args[i], dout), 4, atol=1e-8)
+    bn_param = {"mode": "train"}
+    layer_utils.affine_norm_relu_forward(x, w, b, gamma, beta, bn_param, "batchnorm")
+    a = x.reshape(4, -1) @ w + b
+    if rel_error(bn_param.get("running_mean"), 0.1 * a.mean(axis=0)) > 1e-9:
+        raise Failed("affine_norm_relu_forward (batchnorm) did not update norm_param's "
+                     "running_mean", "pass norm_param itself to batchnorm_forward")
+    for norm in (None, "batchnorm"):
+        for p in (None, 0.6):
+            def hfwd(x, w, b, g=None, be=None, norm=norm, p=p):
+                drop = None if p is None else {"mode": "train", "p": p, "seed": 5}
+                return layer_utils.hidden_layer_forward(x, w, b, g, be, {"mode": "train"}, norm,
+                                                        drop)
+            args = [x, w, b] + ([] if norm is None else [gamma, beta])
+            _, cache = hfwd(*args)
+            if not (isinstance(cache, tuple) and len(cache) == 3 and cache[0] == norm
+                    and (cache[2] is None) == (p is None)):
+                raise Failed(f"hidden_layer_forward (normalization={norm!r}, dropout p={p}): "
+                             "cache is not (normalization, sandwich_cache, dropout_cache)",
+                             "dropout_cache is None without dropout")
+            grads = layer_utils.hidden_layer_backward(dout, cache)
+            if norm is None and (grads[3] is not None or grads[4] is not None):
+                raise Failed("hidden_layer_backward without normalization: dgamma/dbeta are not "
+                             "None", "without normalization there is no gamma or beta")
+            for i, name in enumerate(("dx", "dw", "db", "dgamma", "dbeta")[:len(args)]):
+                def f(v, i=i, args=args, hfwd=hfwd):
+                    return hfwd(*args[:i], v, *args[i + 1:])[0]
+                _grad_check(f"hidden_layer_backward (normalization={norm!r}, p={p}) {name}",
+                            grads[i], num_grad(f, args[i], dout), 4, atol=1e-8)
+    return "gradients of both sandwiches; caches as documented"
 
 
 def _two_steps(rule, config):
@@ -545,17 +904,60 @@ def adam_steps():
     return "two steps"
 
 
+def adam_continues_from_state():
+    """adam continues from the m, v and t given in config (t=5: the first update uses t=6)."""
+    optim = _mod("optim")
+    rng = np.random.default_rng(23)
+    w, dw = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    m, v = 0.1 * rng.normal(size=(2, 3)), 0.05 + 0.01 * rng.random((2, 3))
+    next_w, config = optim.adam(w.copy(), dw, {"learning_rate": 1e-2, "m": m.copy(),
+                                               "v": v.copy(), "t": 5})
+    m6, v6 = 0.9 * m + 0.1 * dw, 0.999 * v + 0.001 * dw**2
+    expected = w - 1e-2 * (m6 / (1 - 0.9**6)) / (np.sqrt(v6 / (1 - 0.999**6)) + 1e-8)
+    if config.get("t") != 6 or rel_error(next_w, expected) > 1e-8:
+        raise Failed(f"from t=5 the step gives t={config.get('t')!r} and next_w with rel. error "
+                     f"{rel_error(next_w, expected):.2g} (expected t=6 and < 1e-08)",
+                     "start from config's m, v and t (they are not always zero); increment t "
+                     "before using it")
+    return "t=5 -> 6"
+
+
+def update_rules_keep_inputs_and_dtype():
+    """sgd_momentum, rmsprop, adam: w and dw are not modified; float32 stays float32."""
+    optim = _mod("optim")
+    rng = np.random.default_rng(24)
+    for rule in ("sgd_momentum", "rmsprop", "adam"):
+        w, dw = (rng.normal(size=(3, 4)).astype(np.float32) for _ in range(2))
+        w0, dw0 = w.copy(), dw.copy()
+        next_w, config = getattr(optim, rule)(w, dw, {"learning_rate": 0.1})
+        changed = [n for n, a, a0 in (("w", w, w0), ("dw", dw, dw0)) if not np.array_equal(a, a0)]
+        if changed:
+            raise Failed(f"{rule} modified its input {' and '.join(changed)} in place",
+                         "return a new array (next_w = w - ...); don't use -= or += on w or dw")
+        _require_float32(rule, [("next_w", next_w)], "python floats keep float32 arrays float32; "
+                         "an array you create yourself needs w's dtype (np.zeros_like(w))")
+        if np.shape(next_w) != w.shape or np.array_equal(next_w, w):
+            raise Failed(f"{rule}: next_w has shape {np.shape(next_w)} or equals w",
+                         "next_w is w after one step, of w's shape")
+    return "inputs unchanged; float32 kept"
+
+
 PARTS = {
-    "affine": (affine_forward_values, affine_backward_gradients),
-    "relu": (relu_forward_values, relu_backward_gradient),
-    "losses": (softmax_loss_check, svm_loss_check),
+    "affine": (affine_forward_values, affine_backward_gradients, affine_keeps_float32),
+    "relu": (relu_forward_values, relu_backward_gradient, relu_subgradient_at_zero),
+    "losses": (softmax_loss_check, svm_loss_check, losses_large_scores),
     "batchnorm": (batchnorm_forward_train, batchnorm_running_stats, batchnorm_forward_test,
-                  batchnorm_backward_gradients, batchnorm_backward_alt_gradients),
-    "layernorm": (layernorm_forward_values, layernorm_backward_gradients),
+                  batchnorm_test_mode_state, batchnorm_backward_gradients,
+                  batchnorm_backward_alt_gradients, batchnorm_backward_alt_matches_staged,
+                  batchnorm_keeps_float32),
+    "layernorm": (layernorm_forward_values, layernorm_backward_gradients,
+                  layernorm_mode_and_float32),
     "dropout": (dropout_forward_train, dropout_forward_seeded, dropout_forward_test,
-                dropout_backward_gradient),
-    "fc_net": (fc_net_params, fc_net_gradients, fc_net_regularization),
-    "optim": (sgd_momentum_steps, rmsprop_steps, adam_steps),
+                dropout_backward_gradient, dropout_test_mode_and_keep_all, dropout_keeps_float32),
+    "fc_net": (fc_net_params, fc_net_weight_draws, sandwich_layers, fc_net_gradients,
+               fc_net_regularization, fc_net_initial_losses, fc_net_test_mode),
+    "optim": (sgd_momentum_steps, rmsprop_steps, adam_steps, adam_continues_from_state,
+              update_rules_keep_inputs_and_dtype),
 }
 
 
