@@ -55,6 +55,7 @@ hidden_support = ["tests/fixtures"]
 id = "t_affine"
 title = "Affine layer (hidden tests)"
 points = 2
+all_or_nothing = true
 tests = ["tests/test_layers.py::test_affine_gradients*"]
 functions = ["affine_forward", "affine_backward"]
 
@@ -62,6 +63,7 @@ functions = ["affine_forward", "affine_backward"]
 id = "t_bn"
 title = "Batchnorm backward (hidden tests)"
 points = 3
+all_or_nothing = true
 tests = ["tests/test_layers.py::test_batchnorm_gradients*",
          "tests/test_layers.py::test_batchnorm_backward_alt*"]
 functions = ["batchnorm_backward"]
@@ -70,6 +72,7 @@ functions = ["batchnorm_backward"]
 id = "t_dropout"
 title = "Dropout (hidden tests)"
 points = 2
+all_or_nothing = true
 tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
          "tests/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
@@ -78,6 +81,7 @@ functions = ["dropout_forward", "dropout_backward"]
 id = "nb_dropout"
 title = "Notebook: dropout forward"
 points = 1
+all_or_nothing = true
 notebook = "Mini.ipynb"
 sections = ["Dropout forward"]
 
@@ -85,6 +89,7 @@ sections = ["Dropout forward"]
 id = "nb_bn"
 title = "Notebook: batchnorm backward"
 points = 1
+all_or_nothing = true
 notebook = "Mini.ipynb"
 sections = ["Batchnorm backward"]
 
@@ -92,6 +97,7 @@ sections = ["Batchnorm backward"]
 id = "own"
 title = "Your notebook reproduces"
 points = 1
+all_or_nothing = true
 own_notebook = "Mini.ipynb"
 """
 

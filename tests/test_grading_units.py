@@ -140,7 +140,7 @@ def test_report_pipe_carries_lines_the_output_does_not(workdir):
 
 # ------------------------------------------------------------------------------- rubric
 
-GOOD = {"item": [{"id": "a", "points": 2, "tests": ["t.py::test_a*"]},
+GOOD = {"item": [{"id": "a", "points": 2, "tests": ["t.py::test_a*"], "all_or_nothing": True},
                  {"id": "b", "points": 1, "notebook": "N.ipynb", "sections": ["Two"],
                   "partial": True},
                  {"id": "c", "points": 1, "own_notebook": "N.ipynb"}],

@@ -14,6 +14,8 @@ import pytest
 
 from assignment import fc_net, layers, optim
 from assignment import public_checks as pc
+from instructor import fairness, manifest
+from instructor.grading import rubric
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -205,14 +207,15 @@ def test_stub_is_reported_as_not_implemented(monkeypatch):
 
     monkeypatch.setattr(layers, "batchnorm_forward", stub)
     results = _by_status(pc.run_part("batchnorm"))
-    assert len(results["TODO"]) == 5  # every batchnorm check needs the forward pass
+    n = len(pc.PARTS["batchnorm"])
+    assert len(results["TODO"]) == n  # every batchnorm check needs the forward pass
     details = [r.detail for r in results["TODO"]]
     assert all(d.startswith("batchnorm_forward: not implemented yet") for d in details)
     out = io.StringIO()
     assert pc.main(["batchnorm"], out=out) == 1
     text = out.getvalue()
     assert "\n      batchnorm_forward: not implemented yet; see notebooks/X\n" in text
-    assert "0 passed, 0 failed, 5 not implemented yet" in text
+    assert f"0 passed, 0 failed, {n} not implemented yet" in text
 
 
 def test_other_exceptions_are_failures_not_crashes(monkeypatch):
@@ -221,7 +224,7 @@ def test_other_exceptions_are_failures_not_crashes(monkeypatch):
 
     monkeypatch.setattr(layers, "affine_forward", broken)
     failed = _by_status(pc.run_part("affine"))["FAIL"]
-    assert len(failed) == 2
+    assert len(failed) == len(pc.PARTS["affine"])
     assert failed[0].detail == "raised IndexError: index 7 is out of bounds"
 
 
@@ -257,7 +260,230 @@ def test_command_line():
     ok = subprocess.run([*run, "relu", "optim"], cwd=REPO, capture_output=True, text=True,
                         timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count("PASS") == 5 and "5 passed, 0 failed" in ok.stdout
+    n = len(pc.PARTS["relu"]) + len(pc.PARTS["optim"])
+    assert ok.stdout.count("PASS") == n and f"{n} passed, 0 failed" in ok.stdout
     bad = subprocess.run([*run, "convnet"], cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "unknown part" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Mistakes that the hidden tests score: each is caught here first, with its hint (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dropout_forward_as_in_the_todo(scale=True):
+    """dropout_forward with the given code around the TODO's literal mask (float64)."""
+    def forward(x, dropout_param):
+        p, mode = dropout_param["p"], dropout_param["mode"]
+        if "seed" in dropout_param:
+            np.random.seed(dropout_param["seed"])
+        mask = None
+        if mode == "train":
+            mask = np.random.rand(*x.shape) < p
+            mask = mask / p if scale else mask
+            out = x * mask
+        else:
+            out = x
+        return out.astype(x.dtype, copy=False), (mode, mask)
+    return forward
+
+
+def _statuses(part):
+    return {r.what.split(" ")[0] + "|" + r.status: r for r in pc.run_part(part)}
+
+
+def test_the_literal_todo_mask_is_caught_by_the_dtype_check(monkeypatch):
+    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo())
+    results = pc.run_part("dropout")
+    failed = [r for r in results if r.status != "PASS"]
+    assert [r.what for r in failed] == [pc.dropout_keeps_float32.__doc__], failed
+    assert failed[0].detail == ("dropout_forward/backward on float32 input: dx is float64, "
+                                "expected float32")
+    assert "mask.astype(x.dtype)" in failed[0].hint
+
+
+def test_unscaled_mask_is_not_blamed_on_the_draw(monkeypatch):
+    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo(scale=False))
+    failed = {r.what: r for r in _by_status(pc.run_part("dropout"))["FAIL"]}
+    for check in (pc.dropout_forward_train, pc.dropout_forward_seeded):
+        assert failed[check.__doc__].hint.startswith("dropout mask not scaled")
+    assert not any("draw" in r.detail or "draw" in r.hint for r in failed.values()), failed
+
+
+def test_unbiased_variance_names_running_var_with_values_that_differ(monkeypatch):
+    orig = layers.batchnorm_forward
+
+    def unbiased(x, gamma, beta, bn_param):
+        # the whole forward pass with np.var(ddof=1): output and running_var
+        N = x.shape[0]
+        before = bn_param.get("running_var", np.zeros(x.shape[1]))
+        out, cache = orig(x, gamma, beta, bn_param)
+        if bn_param["mode"] == "train":
+            out = (out - beta) * np.sqrt((N - 1) / N) + beta
+            m = bn_param.get("momentum", 0.9)
+            bn_param["running_var"] = m * before + (1 - m) * x.var(axis=0, ddof=1)
+        return out, cache
+
+    monkeypatch.setattr(layers, "batchnorm_forward", unbiased)
+    failed = {r.what: r for r in _by_status(pc.run_part("batchnorm"))["FAIL"]}
+    running = failed[pc.batchnorm_running_stats.__doc__]
+    assert running.detail.startswith("after one step from zeros with momentum 0.9: running_var is ")
+    assert "running_mean" not in running.detail
+    got, expected = running.detail.split(": running_var is ")[1].split(", expected ")
+    assert got != expected
+    assert running.hint == "use the biased variance (divide by N) for running_var too"
+    assert "biased variance" in failed[pc.batchnorm_forward_train.__doc__].hint
+
+
+def test_is_vs_expected_shows_enough_digits_to_differ():
+    text = pc._is_vs_expected("v", [1.0, 2.0000001], [1.0, 2.0])
+    assert text == "v is [1.       , 2.0000001], expected [1., 2.]"
+
+
+@pytest.mark.parametrize("part, mistake, hint", [
+    ("relu", "relu_at_zero", "use x > 0, not x >= 0"),
+    ("losses", "softmax_overflow", "subtract each row's maximum score"),
+    ("batchnorm", "test_mode_updates", "only train mode updates the running averages"),
+    ("batchnorm", "float64_running", "give it x's dtype"),
+    ("layernorm", "mode_dependent", "same thing in train and test mode"),
+    ("optim", "in_place", "don't use -= or += on w or dw"),
+    ("optim", "adam_ignores_t", "start from config's m, v and t"),
+    ("fc_net", "reg_on_gamma", "regularize the weight matrices only"),
+    ("fc_net", "draw_order", "layer by layer in order"),
+])
+def test_each_scored_mistake_has_its_hint(monkeypatch, part, mistake, hint):
+    _plant(monkeypatch, mistake)
+    _fails_with(part, [hint])
+
+
+def _plant(monkeypatch, mistake):
+    """Plant one mistake by wrapping a solution function."""
+    if mistake == "relu_at_zero":
+        monkeypatch.setattr(layers, "relu_backward", lambda dout, x: dout * (x >= 0))
+    elif mistake == "softmax_overflow":
+        def naive(x, y):
+            p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+            loss = -np.log(p[np.arange(len(y)), y]).mean()
+            dx = p.copy()
+            dx[np.arange(len(y)), y] -= 1
+            return loss, dx / len(y)
+        monkeypatch.setattr(layers, "softmax_loss", naive)
+    elif mistake == "test_mode_updates":
+        orig = layers.batchnorm_forward
+
+        def buggy(x, gamma, beta, bn_param):
+            out, cache = orig(x, gamma, beta, bn_param)
+            if bn_param["mode"] == "test":
+                bn_param["running_mean"] = 0.9 * bn_param["running_mean"] + 0.1 * x.mean(0)
+            return out, cache
+        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
+    elif mistake == "float64_running":
+        orig = layers.batchnorm_forward
+
+        def buggy(x, gamma, beta, bn_param):
+            out, cache = orig(x, gamma, beta, bn_param)
+            bn_param["running_var"] = bn_param["running_var"].astype(np.float64)
+            return out, cache
+        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
+    elif mistake == "mode_dependent":
+        orig = layers.layernorm_forward
+
+        def buggy(x, gamma, beta, ln_param):
+            out, cache = orig(x, gamma, beta, ln_param)
+            return (out * 0.5 if ln_param.get("mode") == "test" else out), cache
+        monkeypatch.setattr(layers, "layernorm_forward", buggy)
+    elif mistake == "in_place":
+        orig = optim.rmsprop
+
+        def buggy(w, dw, config=None):
+            next_w, config = orig(w, dw, config)
+            w -= w - next_w
+            return w, config
+        monkeypatch.setattr(optim, "rmsprop", buggy)
+    elif mistake == "adam_ignores_t":
+        orig = optim.adam
+
+        def buggy(w, dw, config=None):
+            config = dict(config or {})
+            t = config.pop("t", 0)
+            config["t"] = 0 if t == 5 else t
+            return orig(w, dw, config)
+        monkeypatch.setattr(optim, "adam", buggy)
+    elif mistake == "reg_on_gamma":
+        orig = fc_net.FullyConnectedNet.loss
+
+        def buggy(self, X, y=None):
+            result = orig(self, X, y)
+            if y is None or self.normalization is None:
+                return result
+            loss, grads = result
+            for i in range(1, self.num_layers):
+                g = self.params[f"gamma{i}"]
+                loss += 0.5 * self.reg * np.sum(g * g)
+                grads[f"gamma{i}"] = grads[f"gamma{i}"] + self.reg * g
+            return loss, grads
+        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
+    elif mistake == "draw_order":
+        orig = fc_net.FullyConnectedNet.__init__
+
+        def buggy(self, *args, **kwargs):
+            np.random.randn(1)  # an extra draw before the weights
+            orig(self, *args, **kwargs)
+        monkeypatch.setattr(fc_net.FullyConnectedNet, "__init__", buggy)
+    else:
+        raise AssertionError(mistake)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fairness: every scored hidden test has its public counterpart (instructor/fairness.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hidden_ids():
+    """Node ids of every hidden test, as pytest collects them."""
+    files = sorted({str(p.relative_to(REPO)) for pattern in manifest.HIDDEN_TESTS
+                    for p in REPO.glob(pattern)})
+    run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                          "-p", "no:cacheprovider", *files], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    ids = [line for line in run.stdout.splitlines() if "::" in line]
+    assert len(ids) > 100, run.stdout
+    return ids
+
+
+def _check_names():
+    return {check.__name__ for checks in pc.PARTS.values() for check in checks}
+
+
+def _is_scored(test_id, rub=None):
+    return bool(rubric.selected_tests(rub or rubric.load(), [test_id]))
+
+
+def test_every_scored_hidden_test_has_a_public_counterpart(hidden_ids):
+    rub = rubric.load()
+    assert fairness.problems(hidden_ids, _check_names(), lambda t: _is_scored(t, rub)) == []
+
+
+def test_the_table_fails_for_a_hidden_test_added_without_a_public_check(hidden_ids):
+    new = "tests/test_layers.py::test_dropout_new_property[0.5]"
+    found = fairness.problems([*hidden_ids, new], _check_names(), _is_scored)
+    assert found == [f"{new.split('[')[0]}: a hidden test with no entry; add the public "
+                     "check that covers its property to assignment/public_checks.py and name "
+                     "it in instructor/fairness.py (or say why it is Given or NotScored)"]
+
+
+def test_the_table_fails_for_a_missing_check_a_stale_entry_and_a_scored_exemption(hidden_ids):
+    table = dict(fairness.TABLE)
+    table["tests/test_layers.py::test_dropout_keeps_float32"] = fairness.Public("no_such_check")
+    table["tests/test_layers.py::test_gone"] = fairness.Public("dropout_keeps_float32")
+    table["tests/test_layers.py::test_dropout_gradients"] = fairness.NotScored("wrongly")
+    found = fairness.problems(hidden_ids, _check_names(), _is_scored, table)
+    assert len(found) == 3, found
+    assert found[0].startswith("tests/test_layers.py::test_gone: in the fairness table but")
+    assert found[1].startswith("tests/test_layers.py::test_dropout_gradients: marked NotScored "
+                               "but the rubric scores tests/test_layers.py::test_dropout_grad")
+    assert found[2] == ("tests/test_layers.py::test_dropout_keeps_float32: public check "
+                        "'no_such_check' does not exist in assignment/public_checks.py")

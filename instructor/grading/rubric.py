@@ -21,11 +21,16 @@ A rubric *item* is a named group of checks worth some points::
     exclude = ["summary()"]                 # ... but not cells whose whole source is one of these
     own_notebook = "Dropout.ipynb"          # or: every cell of the student's own notebook
     functions = ["batchnorm_backward"]      # student functions it exercises (feedback hint)
-    partial = false                         # true: points x fraction of checks passed
+    all_or_nothing = true                   # optional: points only when every check passed
 
-An item earns its points when every check it selects passed (``partial`` gives a share). An
-item that selects no check at all earns nothing and says so: a rubric typo must not give
-free points (grading the solution with the rubric shows such typos as lost points).
+Partial credit is the default: an item earns its points times the fraction of its checks that
+passed, so one failed check of six costs a sixth of the item, not all of it (issue 14). An
+item with ``all_or_nothing = true`` earns its points only when every check passed. (The older
+key ``partial`` is still read: ``partial = false`` means ``all_or_nothing = true``.) A check
+that was skipped (pytest's skip, from whatever code) counts as not passed: a skip must not
+shrink the denominator. An item that selects no check at all earns nothing and says so: a
+rubric typo must not give free points (grading the solution with the rubric shows such typos
+as lost points).
 
 A heading section includes the cells under it up to the next heading of the same or a higher
 level; a ``## Dropout`` section thus includes its ``### Forward`` subsection.
@@ -54,7 +59,7 @@ from instructor.grading.sandbox import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
 ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude",
-             "own_notebook", "functions", "partial"}
+             "own_notebook", "functions", "partial", "all_or_nothing"}
 LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
               "output_kib", "cell_seconds", "test_seconds"}
 FILES_KEYS = {"notebooks", "hidden_support"}
@@ -78,7 +83,7 @@ class Item:
     exclude: tuple = ()
     own_notebook: str | None = None
     functions: tuple = ()
-    partial: bool = False
+    all_or_nothing: bool = False
 
 
 @dataclass
@@ -139,6 +144,19 @@ def _strings(value, key, where, source):
     return tuple(value)
 
 
+def _all_or_nothing(raw, where, source):
+    """The item's scoring mode from ``all_or_nothing`` (or the older ``partial``)."""
+    for key in ("all_or_nothing", "partial"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise RubricError(f"{source}: {where}: {key} must be true or false, "
+                              f"got {raw[key]!r}")
+    if "all_or_nothing" in raw and "partial" in raw and raw["all_or_nothing"] == raw["partial"]:
+        raise RubricError(f"{source}: {where}: all_or_nothing = {raw['all_or_nothing']} and "
+                          f"partial = {raw['partial']} contradict each other; keep only "
+                          "all_or_nothing (partial credit is the default)")
+    return raw.get("all_or_nothing", not raw.get("partial", True))
+
+
 def from_dict(data, source="<dict>"):
     """Validate a parsed rubric (the TOML as a dict) and return a :class:`Rubric`."""
     _unknown(data, {"item", "limits", "files"}, "the top level", source)
@@ -164,7 +182,7 @@ def from_dict(data, source="<dict>"):
             exclude=_strings(raw.get("exclude", []), "exclude", where, source),
             own_notebook=raw.get("own_notebook"),
             functions=_strings(raw.get("functions", []), "functions", where, source),
-            partial=bool(raw.get("partial", False)),
+            all_or_nothing=_all_or_nothing(raw, where, source),
         )
         if bool(item.notebook) != bool(item.sections):
             raise RubricError(f"{source}: {where}: 'notebook' and 'sections' go together "
@@ -310,9 +328,19 @@ def selected_tests(rubric, test_ids):
     return [t for t in test_ids if any(matches(t, p) for p in patterns)]
 
 
+def item_points(item, passed, counted):
+    """Points earned by ``item`` with ``passed`` of its ``counted`` checks passed: a share in
+    proportion (the default), or all-or-nothing when the item asks for it."""
+    if counted == 0:
+        return 0.0
+    if item.all_or_nothing:
+        return item.points if passed == counted else 0.0
+    return item.points * passed / counted
+
+
 def score(rubric, outcomes, reference_nbs):
-    """Score every item. ``outcomes``: check id -> {"passed": bool, "message": str} (or
-    "skipped": True, which counts neither way). Returns a list of item result dicts."""
+    """Score every item. ``outcomes``: check id -> {"passed": bool, "message": str} (a
+    ``"skipped": True`` outcome counts as not passed). Returns a list of item result dicts."""
     results = []
     for item in rubric.items:
         checks = item_checks(item, outcomes, reference_nbs)
@@ -325,19 +353,15 @@ def score(rubric, outcomes, reference_nbs):
                     continue   # the whole-notebook check is only recorded when it fails
                 out = {"passed": False, "message": "not run (an earlier problem stopped the "
                        "run before this check)"}
-            if out.get("skipped"):
-                continue
             counted += 1
-            if out["passed"]:
+            if out["passed"] and not out.get("skipped"):
                 passed += 1
             else:
-                failures.append({"check": cid, "message": out.get("message", "")})
-        if counted == 0:
-            earned, note = 0.0, "no check of this item ran (see the notes)"
-        elif item.partial:
-            earned, note = item.points * passed / counted, ""
-        else:
-            earned, note = (item.points if passed == counted else 0.0), ""
+                message = out.get("message", "")
+                failures.append({"check": cid, "message": ("skipped: " + message)
+                                 if out.get("skipped") else message})
+        earned = item_points(item, passed, counted)
+        note = "" if counted else "no check of this item ran (see the notes)"
         results.append({
             "id": item.id, "title": item.title, "points": round(earned, 4),
             "max_points": item.points, "passed": passed, "checks": counted,
