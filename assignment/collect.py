@@ -5,15 +5,18 @@ Steps, each a loud error (exit status 1, a message saying what to do) when it fa
 1. every required file exists: STUDENT_CODE_FILES (the files with code to write) and NOTEBOOKS;
 2. every notebook was run top to bottom: its non-empty code cells carry execution counts
    1, 2, ..., n in order (as after "Restart Kernel and Run All Cells"), and no cell has an
-   error output;
+   error output. A notebook gets one line for how it was run ("Dropout.ipynb: 12 of 30 code
+   cells not run; run all cells top to bottom") plus one per error, each cell named as
+   Jupyter shows it (``In [k]``, or "the 7th code cell" before it ran) with its first line;
 3. an HTML rendering of each notebook (nbconvert), and a PDF too when ``xelatex`` and
    ``pandoc`` are installed (the HTML carries the written answers either way);
 4. the zip, written atomically.
 
-Functions that still raise NotImplementedError are listed as a warning (a partial submission
-is allowed). A notebook that cannot run to the end yet (unfinished code) stops collect too;
-``--allow-incomplete`` turns those notebook problems into warnings, printed and written into
-the zip as ``SUBMISSION_WARNINGS.txt``, so an unfinished assignment can still be handed in.
+Functions that still raise NotImplementedError are listed as a warning, each once (a partial
+submission is allowed). A notebook that cannot run to the end yet (unfinished code) stops
+collect too; ``--allow-incomplete`` turns those notebook problems into warnings, printed and
+written into the zip as ``SUBMISSION_WARNINGS.txt``, so an unfinished assignment can still be
+handed in.
 
 Zip layout (read by the course's grading tool), paths relative to the repository root::
 
@@ -52,42 +55,71 @@ class CollectError(Exception):
     """A submission that cannot be collected; the message lists every problem and the fix."""
 
 
+def _source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _ordinal(n):
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def cell_name(position, cell):
+    """A code cell as a student finds it in Jupyter: ``In [k]`` (the label Jupyter shows next
+    to a cell that ran) or its position among the code cells, then its first line."""
+    count = cell.get("execution_count")
+    label = f"In [{count}]" if count is not None else f"the {_ordinal(position)} code cell"
+    first = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
+    if len(first) > 60:
+        first = first[:57] + "..."
+    return f"{label} (`{first}`)" if first else label
+
+
 def notebook_problems(path):
-    """Problems of one notebook file as a list of str (empty: run top to bottom, no errors)."""
+    """Problems of one notebook file as a list of str (empty: run top to bottom, no errors).
+
+    At most one line says how the notebook was run (cells not run, or the first cell run out
+    of order) and one line per cell that ended in an error; cells are named as Jupyter shows
+    them (``In [k]``, or their position among the code cells) with their first line.
+    """
     try:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         return [f"cannot be read as a notebook ({e})"]
+    code = [(position, cell) for position, cell in enumerate(
+        (c for c in nb.get("cells", []) if c.get("cell_type") == "code"), start=1)
+        if _source(cell).strip()]
     problems = []
-    expected = 1
-    for index, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if not source.strip():
-            continue
-        count = cell.get("execution_count")
-        if count is None:
-            problems.append(f"cell {index} was not run")
-        elif count != expected:
-            problems.append(f"cell {index} has execution count {count}, expected {expected}")
-        expected = (count or expected) + 1
+    not_run = [cell for _, cell in code if cell.get("execution_count") is None]
+    if not_run:
+        problems.append(f"{len(not_run)} of {len(code)} code cells not run; run all cells top "
+                        "to bottom")
+    else:
+        for expected, (position, cell) in enumerate(code, start=1):
+            if cell["execution_count"] != expected:
+                problems.append(f"cells run out of order: {cell_name(position, cell)} is the "
+                                f"{_ordinal(position)} code cell, expected In [{expected}]; "
+                                "run all cells top to bottom")
+                break
+    for position, cell in code:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                problems.append(
-                    f"cell {index} ended in an error: {out.get('ename')}: {out.get('evalue')}"
-                )
+                value = (str(out.get("evalue", "")).strip().splitlines() or [""])[0][:200]
+                problems.append(f"{cell_name(position, cell)} ended in an error: "
+                                f"{out.get('ename')}: {value}")
     return problems
 
 
 def _stubbed_functions(root):
+    """"file: function" for every function that still raises NotImplementedError, once each."""
     found = []
     for rel in STUDENT_CODE_FILES:
         path = root / rel
         if path.exists():
             text = path.read_text(encoding="utf-8")
-            found += [f"{rel}: {name}" for name in _STUB_RE.findall(text)]
+            names = dict.fromkeys(_STUB_RE.findall(text))  # once each, in file order
+            found += [f"{rel}: {name}" for name in names]
     return found
 
 

@@ -77,10 +77,13 @@ def test_missing_files_are_all_listed(student_root, tmp_path):
 @pytest.mark.parametrize(
     "counts, error_at, expected",
     [
-        ([1, 3, 2], None, "cell 2 has execution count 3, expected 2"),
-        ([1, None, 2], None, "cell 2 was not run"),
-        ([2, 3, 4], None, "cell 1 has execution count 2, expected 1"),
-        ([1, 2, 3], 2, "cell 3 ended in an error: NotImplementedError"),
+        ([1, 3, 2], None, "cells run out of order: In [3] (`x = 1`) is the 2nd code cell, "
+                          "expected In [2]; run all cells top to bottom"),
+        ([1, None, 2], None, "1 of 3 code cells not run; run all cells top to bottom"),
+        ([2, 3, 4], None, "cells run out of order: In [2] (`x = 0`) is the 1st code cell, "
+                          "expected In [1]"),
+        ([1, 2, 3], 2, "In [3] (`x = 2`) ended in an error: NotImplementedError: "
+                       "dropout_forward: not implemented yet"),
     ],
 )
 def test_notebooks_must_be_run_top_to_bottom(student_root, tmp_path, counts, error_at, expected):
@@ -99,8 +102,38 @@ def test_allow_incomplete_hands_in_with_warnings(student_root, tmp_path):
     with zipfile.ZipFile(out) as zf:
         warnings = zf.read("SUBMISSION_WARNINGS.txt").decode()
         assert "notebooks/Dropout.html" in zf.namelist()
-    assert "notebooks/Dropout.ipynb: cell 2 ended in an error" in warnings
-    assert "notebooks/Dropout.ipynb: cell 3 was not run" in warnings
+    assert "notebooks/Dropout.ipynb: In [2] (`x = 1`) ended in an error" in warnings
+    assert "notebooks/Dropout.ipynb: 1 of 3 code cells not run" in warnings
+
+
+def test_a_notebook_that_was_not_run_is_one_line(student_root, tmp_path):
+    counts = [*range(1, 19), *[None] * 12]
+    _write_nb(student_root, "notebooks/Dropout.ipynb", _notebook(counts))
+    with pytest.raises(CollectError) as info:
+        collect.collect(student_root, tmp_path / "sub.zip", log=lambda s: None)
+    lines = [ln for ln in str(info.value).splitlines() if "Dropout" in ln]
+    assert lines == ["  - notebooks/Dropout.ipynb: 12 of 30 code cells not run; run all cells "
+                     "top to bottom"]
+
+
+def test_cells_are_named_as_jupyter_shows_them(tmp_path):
+    """In [k] for a cell that ran; before it ran, its position among the code cells as they
+    appear on screen (empty cells included) -- never an index that counts markdown cells."""
+    nb = _notebook([1, 2, 3], error_at=1)
+    nb["cells"].insert(1, {"cell_type": "code", "id": "e", "metadata": {}, "source": "",
+                           "execution_count": None, "outputs": []})
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert collect.cell_name(3, cells[2]) == "In [2] (`x = 1`)"
+    unrun = dict(cells[2], execution_count=None, source=["# " + "long " * 20, "\n", "y"])
+    first = ("# " + "long " * 20)[:57]
+    assert collect.cell_name(3, unrun) == f"the 3rd code cell (`{first}...`)"
+    assert [collect._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    assert collect.notebook_problems(path) == [
+        "In [2] (`x = 1`) ended in an error: NotImplementedError: dropout_forward: not "
+        "implemented yet"]
 
 
 def test_notebook_problems_accepts_a_clean_run_and_ignores_empty_cells(tmp_path):
@@ -119,6 +152,18 @@ def test_unimplemented_functions_are_a_loud_warning(student_root, tmp_path):
     collect.collect(student_root, tmp_path / "sub.zip", log=lines.append)
     assert lines[0].startswith("WARNING")
     assert "  - assignment/optim.py: adam" in lines
+
+
+def test_a_function_with_several_stubs_is_listed_once(student_root, tmp_path):
+    stub = "".join(markers.code_stub("    ", "adam: not implemented yet; see ..."))
+    other = "".join(markers.code_stub("    ", "rmsprop: not implemented yet; see ..."))
+    path = student_root / "assignment/optim.py"
+    path.write_text(path.read_text() + "\n\ndef extra():\n" + stub + "\n\ndef more():\n"
+                    + other + stub)
+    lines = []
+    collect.collect(student_root, tmp_path / "sub.zip", log=lines.append)
+    listed = [ln for ln in lines if ln.startswith("  - assignment/")]
+    assert listed == ["  - assignment/optim.py: adam", "  - assignment/optim.py: rmsprop"]
 
 
 def test_pdf_without_its_tools_is_a_loud_error(student_root, tmp_path, monkeypatch):
