@@ -67,10 +67,12 @@ def _ordinal(n):
 
 def cell_name(position, cell):
     """A code cell as a student finds it in Jupyter: ``In [k]`` (the label Jupyter shows next
-    to a cell that ran) or its position among the code cells, then its first line."""
+    to a cell that ran) or its position among the code cells, then its first line (``#
+    NBVAL_*`` markers skipped)."""
     count = cell.get("execution_count")
     label = f"In [{count}]" if count is not None else f"the {_ordinal(position)} code cell"
-    first = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
+    first = next((line.strip() for line in _source(cell).splitlines()
+                  if line.strip() and not line.strip().startswith("# NBVAL_")), "")
     if len(first) > 60:
         first = first[:57] + "..."
     return f"{label} (`{first}`)" if first else label

@@ -24,8 +24,9 @@ missing bias correction in Adam, a regularization term without its 0.5.
 These checks are public and do not prove that everything is right; the notebooks and the
 graders' tests check more.
 
-Python API: :func:`run_part` returns the results of one part as :class:`Result` tuples;
-:func:`main` prints them (exit status 0 when every check passed).
+Python API: :func:`run_part` returns the results of one part as :class:`Result` tuples,
+:func:`run_all` every check's result by the check's name; :func:`main` prints them (exit
+status 0 when every check passed).
 """
 
 import importlib
@@ -982,6 +983,14 @@ def run_part(part):
     if part not in PARTS:
         raise ValueError(f"part is {part!r}, expected one of: {', '.join(PARTS)}")
     return [run_check(part, check) for check in PARTS[part]]
+
+
+def run_all(parts=None):
+    """Every check of the given parts (default: all) as check function name -> Result.
+
+    For feedback elsewhere (a grader's report names a failed check's hint by its name)."""
+    return {check.__name__: run_check(part, check)
+            for part in (parts or PARTS) for check in PARTS[part]}
 
 
 def format_result(r):

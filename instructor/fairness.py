@@ -18,8 +18,8 @@ tests/test_public_checks.py proves that the rubric scores no Given or NotScored 
 :func:`problems` lists what is wrong with the table for a set of hidden test ids and a rubric:
 a hidden test without an entry (a new hidden test needs its public counterpart first), an
 entry naming a public check that does not exist, a stale entry, a ``Given`` or ``NotScored``
-test that the rubric scores. The table lives here, not next to the public checks, because it names the
-hidden tests (which no shipped file may mention).
+test that the rubric scores. The table lives here, not next to the public checks, because it
+names the hidden tests (which no shipped file may mention).
 """
 
 from dataclasses import dataclass
