@@ -247,7 +247,8 @@ def relu_subgradient_at_zero():
     if rel_error(dx, expected) > 0:
         hint = "dx is dout where the forward INPUT was positive and 0 elsewhere"
         if rel_error(dx, np.where(x >= 0, 1.0, 0.0)) == 0:
-            hint = "the subgradient at exactly 0 is 0: use x > 0, not x >= 0"
+            hint = ("the subgradient at exactly 0 is 0: an input of exactly 0 passes no "
+                    "gradient (it is not positive)")
         raise Failed(_is_vs_expected("dx", dx, expected) + " for x = [[-1, 0, 2], [0, 3, -0.5]] "
                      "and dout = 1", hint)
     return "dx = 0 at x = 0"
@@ -755,8 +756,8 @@ def fc_net_regularization():
         if rel_error(g2[name] - g0[name], np.broadcast_to(extra, g0[name].shape)) > 1e-6:
             raise Failed(f"with batchnorm, reg=2 changes grads['{name}'] by something other "
                          f"than {'reg * W' if name.startswith('W') else 'nothing'}",
-                         "regularize the weight matrices only (not biases, gammas, betas); "
-                         "the gradient of 0.5 * reg * sum(W**2) is reg * W")
+                         "regularize the weight matrices only (not biases, gammas, betas), "
+                         "in the loss and in the gradients alike")
     scores = plain.loss(X)
     if np.shape(scores) != (3, 3):
         raise Failed(f"loss(X) without y returned shape {np.shape(scores)}, expected (3, 3)",

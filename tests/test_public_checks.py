@@ -342,7 +342,7 @@ def test_is_vs_expected_shows_enough_digits_to_differ():
 
 
 @pytest.mark.parametrize("part, mistake, hint", [
-    ("relu", "relu_at_zero", "use x > 0, not x >= 0"),
+    ("relu", "relu_at_zero", "an input of exactly 0 passes no gradient"),
     ("losses", "softmax_overflow", "subtract each row's maximum score"),
     ("batchnorm", "test_mode_updates", "only train mode updates the running averages"),
     ("batchnorm", "float64_running", "give it x's dtype"),
@@ -351,6 +351,13 @@ def test_is_vs_expected_shows_enough_digits_to_differ():
     ("optim", "adam_ignores_t", "start from config's m, v and t"),
     ("fc_net", "reg_on_gamma", "regularize the weight matrices only"),
     ("fc_net", "draw_order", "layer by layer in order"),
+    ("affine", "affine_float64", "is float64 unless you give it x's dtype"),
+    ("batchnorm", "alt_differs", "the two passes compute the same gradients"),
+    ("batchnorm", "test_mode_cache", "leave cache as None"),
+    ("dropout", "p1_drops", "p is the probability of KEEPING a unit"),
+    ("fc_net", "sandwich_cache", "dropout_cache is None without dropout"),
+    ("fc_net", "fc_net_float64", "is float64 unless you give it x's dtype"),
+    ("fc_net", "test_mode_dropout", "without y the forward pass runs in test mode"),
 ])
 def test_each_scored_mistake_has_its_hint(monkeypatch, part, mistake, hint):
     _plant(monkeypatch, mistake)
@@ -431,6 +438,64 @@ def _plant(monkeypatch, mistake):
             np.random.randn(1)  # an extra draw before the weights
             orig(self, *args, **kwargs)
         monkeypatch.setattr(fc_net.FullyConnectedNet, "__init__", buggy)
+    elif mistake == "affine_float64":
+        orig = layers.affine_backward
+
+        def buggy(dout, cache):
+            dx, dw, db = orig(dout, cache)
+            return dx, dw, np.zeros(db.shape) + db
+        monkeypatch.setattr(layers, "affine_backward", buggy)
+    elif mistake == "alt_differs":
+        orig = layers.batchnorm_backward_alt
+
+        def buggy(dout, cache):
+            dx, dgamma, dbeta = orig(dout, cache)
+            return dx * (1 + 1e-7), dgamma, dbeta  # within the gradient check's tolerance
+        monkeypatch.setattr(layers, "batchnorm_backward_alt", buggy)
+    elif mistake == "test_mode_cache":
+        orig = layers.batchnorm_forward
+
+        def buggy(x, gamma, beta, bn_param):
+            out, cache = orig(x, gamma, beta, bn_param)
+            return out, (cache if bn_param["mode"] == "train" else (x, gamma))
+        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
+    elif mistake == "p1_drops":
+        orig = layers.dropout_forward
+
+        def buggy(x, dropout_param):
+            if dropout_param["p"] == 1 and dropout_param["mode"] == "train":
+                return orig(x, dict(dropout_param, p=0.999))
+            return orig(x, dropout_param)
+        monkeypatch.setattr(layers, "dropout_forward", buggy)
+    elif mistake == "sandwich_cache":
+        from assignment import layer_utils
+        orig = layer_utils.hidden_layer_forward
+
+        def buggy(*args):
+            out, (norm, sandwich, drop) = orig(*args)
+            return out, (norm, sandwich, drop if drop is not None else ("test", None))
+        monkeypatch.setattr(layer_utils, "hidden_layer_forward", buggy)
+    elif mistake == "fc_net_float64":
+        orig = fc_net.FullyConnectedNet.loss
+
+        def buggy(self, X, y=None):
+            result = orig(self, X, y)
+            if y is None:
+                return result
+            loss, grads = result
+            return loss, {k: g.astype(np.float64) for k, g in grads.items()}
+        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
+    elif mistake == "test_mode_dropout":
+        orig = fc_net.FullyConnectedNet.loss
+
+        def buggy(self, X, y=None):
+            if y is None and self.use_dropout:
+                self.dropout_param["mode"] = "train"
+                self.dropout_param.pop("seed", None)
+                scores = orig(self, X, np.zeros(len(X), dtype=int))
+                return scores
+            return orig(self, X, y)
+        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
     else:
         raise AssertionError(mistake)
 
