@@ -19,10 +19,12 @@ yet), never as a crash; a check that needs another function you have not written
 The hints name the common mistakes: a gradient off by a factor of N, biased vs unbiased
 variance, running statistics not updated or updated with the wrong weight, test mode using the
 batch statistics, a dropout mask not scaled by 1/p or drawn with the drop probability, a
-missing bias correction in Adam, a regularization term without its 0.5.
+missing bias correction in Adam, a regularization term without its 0.5, float64 results for
+float32 inputs (an array made without x's dtype), inputs modified in place.
 
-These checks are public and do not prove that everything is right; the notebooks and the
-graders' tests check more.
+Every property that the graders' tests score is checked here too: their tests use other
+inputs and seeds, not other requirements. (Passing here does not prove everything right: the
+notebooks check more, and other inputs can find a bug that these miss.)
 
 Python API: :func:`run_part` returns the results of one part as :class:`Result` tuples,
 :func:`run_all` every check's result by the check's name; :func:`main` prints them (exit
