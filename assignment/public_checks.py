@@ -998,10 +998,16 @@ def run_all(parts=None):
             for part in (parts or PARTS) for check in PARTS[part]}
 
 
-def format_result(r):
-    """The printed line(s) of one Result."""
+def format_result(r, said=None):
+    """The printed line(s) of one Result. ``said``: a set of the not-implemented messages
+    printed already; a message is printed once, later checks it stops say "(as above)"."""
     line = f"{r.status:4}  {r.part:9}  {r.what}"
     if r.status == "TODO":  # the NotImplementedError message says what is missing and where
+        if said is not None and r.detail in said:
+            name = r.detail.split(":", 1)[0]
+            return line + f" ({name}: not implemented yet, as above)"
+        if said is not None:
+            said.add(r.detail)
         line += f"\n      {r.detail}"
     elif r.detail:
         line += f" ({r.detail})"
@@ -1021,11 +1027,11 @@ def main(parts=None, out=None):
     for part in parts:
         if part not in PARTS:
             raise ValueError(f"part is {part!r}, expected one of: {', '.join(PARTS)}")
-    results = []
+    results, said = [], set()
     for part in parts:
         for r in run_part(part):
             results.append(r)
-            print(format_result(r), file=out, flush=True)
+            print(format_result(r, said), file=out, flush=True)
     counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "TODO")}
     print(f"\n{counts['PASS']} passed, {counts['FAIL']} failed, {counts['TODO']} not implemented "
           f"yet (of {len(results)} checks)", file=out)

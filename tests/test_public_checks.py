@@ -214,7 +214,11 @@ def test_stub_is_reported_as_not_implemented(monkeypatch):
     out = io.StringIO()
     assert pc.main(["batchnorm"], out=out) == 1
     text = out.getvalue()
+    # the stub's message once; the other checks it stops name it in one line
+    assert text.count("batchnorm_forward: not implemented yet; see notebooks/X") == 1
     assert "\n      batchnorm_forward: not implemented yet; see notebooks/X\n" in text
+    assert text.count("(batchnorm_forward: not implemented yet, as above)") == n - 1
+    assert len(text.strip().splitlines()) == n + 1 + 2  # one line per check, message, total
     assert f"0 passed, 0 failed, {n} not implemented yet" in text
 
 
