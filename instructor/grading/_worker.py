@@ -30,6 +30,8 @@ class Worker:
     def __init__(self):
         self.objects = {}     # handle id -> object
         self.ids = {}         # id(object) -> handle id
+        self.random = rpc.RandomTracker()
+        self.touched = set()  # handles sent in this reply
 
     # -- values ------------------------------------------------------------------------
     def handle_of(self, obj):
@@ -38,6 +40,7 @@ class Worker:
             hid = len(self.objects) + 1
             self.objects[hid] = obj
             self.ids[id(obj)] = hid
+        self.touched.add(hid)
         return {"t": "h", "id": hid, "cls": type(obj).__name__}
 
     def encode(self, value, blobs, memo=None):
@@ -56,9 +59,9 @@ class Worker:
         from collections import namedtuple
         return namedtuple(name, fields)(*values)
 
-    def state(self, obj, blobs):
+    def state(self, obj, blobs, memo):
         attrs = getattr(obj, "__dict__", None)
-        return self.encode(dict(attrs), blobs) if isinstance(attrs, dict) else None
+        return self.encode(dict(attrs), blobs, memo) if isinstance(attrs, dict) else None
 
     # -- requests ----------------------------------------------------------------------
     def describe(self, req, blobs):
@@ -86,17 +89,23 @@ class Worker:
         return {"kind": "value", "value": self.encode(value, blobs)}
 
     def call(self, req, arrays, blobs):
+        received = []    # every array, list and dict of the request, in decoding order
+        states = []
         for hid, tree in req.get("states", []):
-            obj = self.objects[hid]
-            new = self.decode(tree, arrays)
-            for key, value in new.items():
-                obj.__dict__[key] = rpc.merge(obj.__dict__[key], value) \
-                    if key in obj.__dict__ else value
-        received = []
+            states.append((self.objects[hid], self.decode(tree, arrays, collect=received)))
         args = self.decode(req["args"], arrays, collect=received)
         kwargs = self.decode(req["kwargs"], arrays, collect=received)
-        snapshots = {k: a.copy() for k, a in enumerate(received) if isinstance(a, np.ndarray)}
-        np.random.set_state(self.decode(req["rng"], arrays))
+        kept = {}
+        for obj, new in states:   # in place, so that aliases inside the object stay valid
+            for key, value in new.items():
+                old = obj.__dict__.get(key, value)
+                obj.__dict__[key] = rpc.merge(old, value, kept)
+        targets = [kept.get(id(o), o) for o in received]
+        snapshots = {k: (a.shape, a.dtype, a.tobytes()) for k, a in enumerate(targets)
+                     if isinstance(a, np.ndarray)}
+        self.touched = set()
+        if req.get("rng") is not None:
+            self.random.set(self.decode(req["rng"], arrays))
         target = req["target"]
         if "handle" in target:
             fn = self.objects[target["handle"]]
@@ -110,21 +119,20 @@ class Worker:
         except BaseException as exc:   # the student's exception is the answer
             reply["exc"] = _exc(exc)
             result = None
-        memo = rpc.memo_of(received)
+        memo = rpc.memo_of(targets)
         reply["result"] = self.encode(result, blobs, memo)
         after = []
-        for k, obj in enumerate(received):
+        for k, obj in enumerate(targets):
             if isinstance(obj, np.ndarray):
-                before = snapshots[k]
-                if obj.shape != before.shape or not np.array_equal(obj, before, equal_nan=True):
+                if (obj.shape, obj.dtype, obj.tobytes()) != snapshots[k]:
                     after.append([k, self.encode(obj, blobs)])
             else:
                 after.append([k, self.encode(obj, blobs, {i: n for i, n in memo.items()
                                                           if i != id(obj)})])
         reply["after"] = after
-        reply["rng"] = self.encode(np.random.get_state(), blobs)
-        hids = {h for h, _ in req.get("states", [])} | set(_handles(reply["result"]))
-        reply["states"] = [[h, self.state(self.objects[h], blobs)] for h in sorted(hids)]
+        reply["rng"] = self.encode(self.random.get(), blobs) if self.random.dirty else None
+        hids = {h for h, _ in req.get("states", [])} | self.touched
+        reply["states"] = [[h, self.state(self.objects[h], blobs, memo)] for h in sorted(hids)]
         return reply
 
     def serve(self, requests, replies):
@@ -155,17 +163,6 @@ class Worker:
             except (TypeError, ValueError) as exc:   # e.g. a result that cannot be sent
                 frame = rpc.pack({"exc": _exc(exc)}, [])
             _write(replies, frame)
-
-
-def _handles(tree):
-    if isinstance(tree, dict):
-        if tree.get("t") == "h":
-            yield tree["id"]
-        for v in tree.values():
-            yield from _handles(v)
-    elif isinstance(tree, list):
-        for v in tree:
-            yield from _handles(v)
 
 
 def _exc(exc):

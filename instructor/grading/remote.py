@@ -125,6 +125,8 @@ class Remote:
         self.classes = {}
         self.namedtuples = {}
         self.problems = []            # one sentence per worker that ended abnormally
+        self.random = rpc.RandomTracker()
+        self._rng_generation = None
         self._proc = None
         self._thread = None
         self._result = None
@@ -315,7 +317,8 @@ class Remote:
                 remote, gen, hid, state = object.__getattribute__(obj, "_r")
                 if remote is not self or gen != self.generation:
                     raise WorkerGone("an object made before the worker was restarted")
-                states.setdefault(hid, state)
+                if hid not in states:
+                    states[hid] = state
                 return {"t": "h", "id": hid, "cls": type(obj).__name__}
             raise BadReply(f"a {type(obj).__name__} cannot be sent to the worker")
         return rpc.encode(value, blobs, on_other=other)
@@ -331,19 +334,24 @@ class Remote:
         blobs, states = [], {}
         if "handle" in target:
             self._encode(target.pop("obj"), blobs, states)
-        header = {"op": "call", "target": target,
-                  "args": self._encode(list(args), blobs, states),
-                  "kwargs": self._encode(dict(kwargs), blobs, states),
-                  "rng": rpc.encode(np.random.get_state(), blobs)}
-        header["states"] = [[hid, self._encode(state, blobs, states)]
-                            for hid, state in list(states.items())]
+        args, kwargs = list(args), dict(kwargs)
+        args_tree = self._encode(args, blobs, states)
+        kwargs_tree = self._encode(kwargs, blobs, states)
+        mirrors = list(states.items())
+        header = {"op": "call", "target": target, "args": args_tree, "kwargs": kwargs_tree,
+                  "states": [[hid, self._encode(state, blobs, {})] for hid, state in mirrors]}
+        send_rng = self.random.dirty or self._rng_generation != self.generation
+        header["rng"] = rpc.encode(self.random.get(), blobs) if send_rng else None
+        self._rng_generation = self.generation
+        # numbered as the worker's decoder collects them: states, then args, then kwargs
+        refs = [o for _, state in mirrors for o in rpc.mutable_objects(state)]
+        refs += rpc.mutable_objects(args) + rpc.mutable_objects(kwargs)
         try:
             reply, arrays = self.request(header, blobs, label)
         except CallTimeout:
             self.hung[label] = self.deadline
             raise CallTimeout(label) from None
         try:
-            refs = _refs_as_decoded(args, kwargs)
             if "result" not in reply:
                 raise BadReply("the worker could not run the call: "
                                + str(reply.get("exc", reply))[:300])
@@ -352,10 +360,11 @@ class Remote:
                 if not 0 <= k < len(refs):
                     raise rpc.ProtocolError("in-place change of an unknown argument")
                 rpc.merge(refs[k], self._decode(tree, arrays, refs))
-            try:
-                np.random.set_state(self._decode(reply["rng"], arrays))
-            except (ValueError, TypeError, KeyError) as exc:
-                raise rpc.ProtocolError(f"bad random state ({exc})") from None
+            if reply.get("rng") is not None:
+                try:
+                    self.random.set(self._decode(reply["rng"], arrays))
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise rpc.ProtocolError(f"bad random state ({exc})") from None
             for hid, tree in _pairs(reply.get("states", [])):
                 obj = self.make_handle(hid, "object")
                 state = object.__getattribute__(obj, "_r")[3]
@@ -405,12 +414,6 @@ def _pairs(items):
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
             raise rpc.ProtocolError("expected [index, value] pairs")
         yield pair
-
-
-def _refs_as_decoded(args, kwargs):
-    """The mutable objects of a request in the order the worker's decoder numbers them:
-    the args list itself, its contents, then the kwargs dict and its contents."""
-    return rpc.mutable_objects(list(args)) + rpc.mutable_objects(dict(kwargs))
 
 
 class RemoteObject:
