@@ -65,7 +65,12 @@ class StudentCodeError(Exception):
 
 
 class CallTimeout(Exception):
-    """A call of the student's code ran past its deadline; the worker was killed."""
+    """A call of the student's code ran past its deadline; the worker was killed.
+    ``again``: the function had already timed out, so it was not called at all."""
+
+    def __init__(self, label, again=False):
+        super().__init__(label)
+        self.label, self.again = label, again
 
 
 class WorkerGone(Exception):
@@ -118,8 +123,9 @@ class Remote:
         self.template, self.work, self.tools = Path(template), Path(work), Path(tools)
         self.limits, self.env, self.uid = limits, env, uid
         self.budget_deadline = budget_deadline
-        self.deadline = None          # set per test by the verdict plugin
-        self.hung = {}                # function -> seconds it was given
+        self.call_seconds = None      # the time limit of one call (None: no limit)
+        self.deadline = None          # the current call's deadline (time.time())
+        self.hung = {}                # functions that timed out
         self.generation = 0
         self.handles = {}
         self.classes = {}
@@ -177,12 +183,8 @@ class Remote:
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
         started.wait(STARTUP_SECONDS)
-        saved = self.deadline
         self.deadline = time.time() + STARTUP_SECONDS
-        try:
-            self._request({"op": "hello"}, [], what="the worker's start")
-        finally:
-            self.deadline = saved
+        self._request({"op": "hello"}, [], what="the worker's start")
 
     def alive(self):
         return self._thread is not None and self._thread.is_alive()
@@ -266,6 +268,7 @@ class Remote:
         """Send one request, return ``(reply header, arrays)``; starts a worker if needed."""
         if not self.alive():
             self.start()
+        self.deadline = time.time() + (self.call_seconds or STARTUP_SECONDS)
         try:
             return self._request(header, blobs, what)
         except rpc.ProtocolError as exc:
@@ -327,8 +330,7 @@ class Remote:
     def call(self, target, args, kwargs, label):
         """Call ``target`` (``{"module", "name"}`` or ``{"handle", "method"}``) remotely."""
         if label in self.hung:
-            raise CallTimeout(f"{label} (it already ran past the time limit once, so its "
-                              "remaining checks fail at once)")
+            raise CallTimeout(label, again=True)
         if not self.alive():
             self.start()
         blobs, states = [], {}
@@ -349,7 +351,7 @@ class Remote:
         try:
             reply, arrays = self.request(header, blobs, label)
         except CallTimeout:
-            self.hung[label] = self.deadline
+            self.hung[label] = True
             raise CallTimeout(label) from None
         try:
             if "result" not in reply:

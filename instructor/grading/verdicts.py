@@ -12,9 +12,10 @@ with pytest and this plugin:
   uses are kept by node id; the ids come from the trusted test files and the release's names
   (never from the student's code, whose ``__name__`` or module contents cannot make a test
   vanish). An expected test that is not collected fails as "not collected".
-* **Time**: every call into the worker waits at most until the test's deadline
-  (``test_seconds``) and the submission's budget; a call past it kills the worker, and the
-  other checks of that function fail at once. Once the budget is spent, the remaining tests
+* **Time**: every call into the worker waits at most ``test_seconds`` (the rubric's limit
+  per hidden test applies to each call of the student's code: the trusted side's own work,
+  e.g. a numerical gradient, does not count) and never past the submission's budget; a call
+  past it kills the worker, and the other checks of that function fail at once. Once the budget is spent, the remaining tests
   fail at once.
 * **Outcomes**: one JSON line per test in the outcome file (this process's own; the worker
   cannot reach it): ``{"nodeid", "passed", "kind", "message"}``. Messages say which kind of
@@ -54,8 +55,12 @@ def classify(excinfo, test_seconds):
             return "raised", f"NotImplementedError: {first}"
         return "raised", f"your code raised {exc.type_name}: {first}"
     if isinstance(exc, remote_mod.CallTimeout):
-        return "timeout", (f"{exc.args[0] if exc.args else 'your code'} did not finish within "
-                           f"the time limit of {test_seconds:g} s per test (an infinite loop?)")
+        if exc.again:
+            return "timeout", (f"{exc.label} was not called again: it ran past the time limit "
+                               f"of {test_seconds:g} s per call in an earlier check (an "
+                               "infinite loop?)")
+        return "timeout", (f"{exc.label} did not finish within the time limit of "
+                           f"{test_seconds:g} s per call (an infinite loop?)")
     if isinstance(exc, remote_mod.WorkerGone):
         return "crash", f"your code ended the process it ran in: {exc}"
     if isinstance(exc, remote_mod.BadReply):
@@ -107,11 +112,11 @@ class VerdictPlugin:
         if budget is not None and time.time() >= budget:
             raise BudgetSpent("not run: the submission's time budget "
                               f"({self.cfg.get('budget_seconds', 0):g} s) was spent")
-        self.remote.deadline = time.time() + self.test_seconds
+        self.remote.call_seconds = self.test_seconds
         try:
             yield
         finally:
-            self.remote.deadline = None
+            self.remote.call_seconds = None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -151,7 +156,7 @@ def main(argv=None):
     plugin = VerdictPlugin(config)
     remote_mod.install(plugin.remote, config["student_files"], config["release"])
     args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "--color=no",
-            "-p", "no:randomly", *config["test_files"]]
+            "-p", "no:randomly", "--tb=short", *config["test_files"]]
     code = pytest.main(args, plugins=[plugin])
     return 0 if code in (0, 1, 5) else int(code)
 
