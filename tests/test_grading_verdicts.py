@@ -5,11 +5,14 @@ Each worker test starts a real worker through the sandbox (its own uid when the 
 as root) on a small "student" module, ``toy.py``, written here.
 """
 
+import io
+import json
 import shutil
 import struct
 import sys
 import tempfile
 import time
+import zipfile
 from collections import namedtuple
 from pathlib import Path
 
@@ -312,3 +315,118 @@ def test_colliding_result_names_are_an_error_naming_both(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "safe_name", lambda s: s.replace(" ", "_"))
     with pytest.raises(ValueError, match=r"'a b' and 'a_b'|'a_b' and 'a b'"):
         runner.discover(tmp_path)
+
+
+# ------------------------------------------------------------------------------ own notebooks
+
+
+def _nb(*cells):
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _code(src, outputs=(), tags=None):
+    cell = {"cell_type": "code", "source": src, "metadata": {}, "outputs": list(outputs),
+            "execution_count": 1}
+    if tags:
+        cell["metadata"]["tags"] = list(tags)
+    return cell
+
+
+OUT = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+REFERENCE = _nb(_code("import x"), _code("# NBVAL_IGNORE_OUTPUT\nprint(t)", OUT),
+                _code("y = solve()", OUT), _code("check(y)", OUT))
+RELEASE = _nb(_code("import x"), _code("# NBVAL_IGNORE_OUTPUT\nprint(t)"),
+              _code("y = ...  # your code"), _code("check(y)"))
+
+
+def test_own_notebook_without_the_given_cells_does_not_count():
+    from instructor.grading import own
+
+    data = json.dumps(_nb(_code("x = 1", OUT))).encode()
+    nb, problem, _ = own.prepare(data, REFERENCE, RELEASE)
+    assert nb is None and "3 of the 3 code cells that come with the assignment" in problem
+
+
+def test_own_notebook_loses_nbval_switches_but_keeps_the_instructors():
+    from instructor.grading import own
+
+    sub = _nb(_code("import x", tags=["raises-exception"]),
+              _code("print(t)", OUT, tags=["nbval-skip", "mine"]),
+              _code("# NBVAL_IGNORE_OUTPUT\ny = mine()", OUT, tags=["nbval-ignore-output"]),
+              _code("check(y)  ", OUT))
+    data, problem, failed = own.prepare(json.dumps(sub).encode(), REFERENCE, RELEASE)
+    assert problem is None and failed == {}
+    cells = json.loads(data)["cells"]
+    assert [c["metadata"].get("tags") for c in cells] == [None, ["mine"], None, None]
+    assert cells[1]["source"].startswith("# NBVAL_IGNORE_OUTPUT")   # the instructor's
+    assert cells[2]["source"] == "y = mine()"                     # the student's: stripped
+
+
+def test_own_notebook_saved_without_outputs_fails_those_cells():
+    from instructor.grading import own
+
+    sub = _nb(_code("import x"), _code("print(t)"), _code("y = mine()", OUT), _code("check(y)"))
+    _, problem, failed = own.prepare(json.dumps(sub).encode(), REFERENCE, RELEASE)
+    assert problem is None and sorted(failed) == [1, 3]
+    assert "no outputs" in failed[1]
+
+
+# ------------------------------------------------------------------------------ preflight
+
+
+@pytest.fixture
+def tiny_kit(tmp_path):
+    from instructor.grading import rubric as rubric_mod
+
+    kit = tmp_path / "kit"
+    (kit / "reference").mkdir(parents=True)
+    (kit / "reference" / "Mini.ipynb").write_text("{}")
+    (kit / "kit.json").write_text(json.dumps({"student_files": ["assignment/layers.py"],
+                                              "notebooks": ["Mini.ipynb"], "hidden": [],
+                                              "test_ids": []}))
+    rub = rubric_mod.from_dict({"item": [{"id": "a", "points": 2, "tests": ["t::*"]},
+                                         {"id": "b", "points": 1, "own_notebook": "Mini.ipynb"}],
+                                "files": {"notebooks": ["Mini.ipynb"]}})
+    return kit, rub
+
+
+def test_preflight_refuses_without_the_data(tiny_kit, monkeypatch):
+    from instructor.grading import preflight
+
+    kit, rub = tiny_kit
+    monkeypatch.setattr(sandbox, "data_dir", lambda: None)
+    with pytest.raises(preflight.PreflightError, match=r"CIFAR-10 is not complete.*make data"):
+        preflight.check(kit, rub, REPO, kit.parent / "out", log=lambda m: None)
+
+
+def test_preflight_grades_the_reference_once_per_kit_and_refuses_a_partial_score(
+        tiny_kit, monkeypatch):
+    from instructor.grading import preflight
+
+    kit, rub = tiny_kit
+    monkeypatch.setattr(preflight, "check_data", lambda rubric: None)
+    calls = []
+
+    def fake_grade(name, source, kit_, rubric, scratch=None):
+        calls.append(name)
+        files = zipfile.ZipFile(io.BytesIO(source)).namelist()
+        assert files == ["assignment/layers.py", "notebooks/Mini.ipynb"]
+        score = 3.0 if len(calls) == 1 else 2.0
+        return {"student": name, "score": score, "max_score": 3.0, "seconds": 40.0,
+                "notes": ["no CIFAR-10"] if score < 3 else [],
+                "items": [{"id": "b", "points": score - 2, "max_points": 1.0,
+                           "failures": [{"check": "own:Mini.ipynb::Cell 3",
+                                         "message": "DatasetUnavailableError: no data"}]}]}
+    monkeypatch.setattr(preflight.job, "grade", fake_grade)
+    out = kit.parent / "out"
+    assert preflight.check(kit, rub, REPO, out, log=lambda m: None)["score"] == 3
+    assert preflight.check(kit, rub, REPO, out, log=lambda m: None)["score"] == 3
+    assert calls == ["reference-solution"]                    # cached by the kit's hash
+    (kit / "reference" / "Mini.ipynb").write_text('{"changed": 1}')   # another kit
+    with pytest.raises(preflight.PreflightError, match=r"scores 2/3(.|\n)*b: 0/1(.|\n)*"
+                                                       r"DatasetUnavailableError"):
+        preflight.check(kit, rub, REPO, out, log=lambda m: None)
+    assert preflight.budget(rub, 40.0) == 120.0
+
+
+REPO = Path(__file__).resolve().parents[1]
