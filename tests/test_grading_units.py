@@ -273,7 +273,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 
 
 def test_safe_names_cannot_escape_the_output_folder(tmp_path):
-    assert report.safe_name("../../etc/passwd") == "_.._etc_passwd"
+    assert report.safe_name("../../etc/passwd") == "%2E.%2F..%2Fetc%2Fpasswd"
     assert report.result_path(tmp_path, "../x").parent == tmp_path / "results"
 
 

@@ -2,7 +2,9 @@
 
 Also ``python -m instructor.grading ...`` (the same arguments). Builds the grading kit from
 the solution repository (the student release, the reference notebooks, the hidden tests),
-then grades every pending submission (see :mod:`instructor.grading.runner`) and prints a
+checks the environment (the data is there; the reference solution earns full marks with this
+kit, graded once per kit: :mod:`instructor.grading.preflight`; if not, status 2 and what to
+fix), then grades every pending submission (see :mod:`instructor.grading.runner`) and prints a
 summary. Exit status: 0 when every submission has a result, 1 when some could not be graded
 because of a grader error (rerun to retry them), 2 for bad arguments.
 """
@@ -13,7 +15,7 @@ import sys
 from pathlib import Path
 
 from instructor.grading import rubric as rubric_mod
-from instructor.grading import runner, sandbox
+from instructor.grading import preflight, runner, sandbox
 from instructor.grading.workspace import build_kit
 
 
@@ -44,7 +46,12 @@ def add_arguments(p):
     t = p.add_argument_group("limits (override the rubric's [limits])")
     t.add_argument("--step-timeout", type=float, help="seconds per step (one pytest run)")
     t.add_argument("--cell-timeout", type=float, help="seconds per notebook cell")
-    t.add_argument("--test-timeout", type=float, help="seconds per hidden test")
+    t.add_argument("--test-timeout", type=float,
+                   help="seconds per call of the student's code in a hidden test")
+    t.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="time budget of one submission, all steps and retries (default: the "
+                        "rubric's budget_seconds, else budget_factor x the reference "
+                        "solution's grading time)")
 
 
 def register(subparsers):
@@ -63,6 +70,8 @@ def _load_rubric(args):
         rub.cell_seconds = args.cell_timeout
     if args.test_timeout:
         rub.test_seconds = args.test_timeout
+    if args.budget:
+        rub.budget_seconds = args.budget
     return rub
 
 
@@ -87,6 +96,11 @@ def _run(args):
     kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
     iso = sandbox.detect_isolation()
     print("isolation: " + "; ".join(iso.describe()), file=sys.stderr)
+    ref = preflight.check(kit, rub, args.src, out, args.scratch,
+                          log=lambda m: print(m, file=sys.stderr))
+    rub.budget_seconds = preflight.budget(rub, ref["seconds"])
+    print(f"reference solution: {ref['score']:g}/{ref['max_score']:g} in {ref['seconds']:.0f} s; "
+          f"time budget per submission {rub.budget_seconds:.0f} s", file=sys.stderr)
     summary = runner.run(args.submissions, out, kit, rub, workers=args.workers,
                          force=args.force, scheduler=args.scheduler, only=args.only,
                          progress=not args.no_progress, scratch=args.scratch)

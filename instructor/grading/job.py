@@ -9,13 +9,14 @@ that did not complete, and the note says what happened. :func:`grade_packed` is 
 a kit shipped as bytes (Dask workers on other machines).
 """
 
+import dataclasses
 import datetime
 import json
 import re
 import time
 from pathlib import Path
 
-from instructor.grading import inline, sandbox, steps
+from instructor.grading import inline, own, sandbox, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import (
     SubmissionError,
@@ -33,6 +34,34 @@ WARNINGS = "SUBMISSION_WARNINGS.txt"   # written by `assignment collect --allow-
 def _reference_notebooks(kit):
     ref = Path(kit) / "reference"
     return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in ref.glob("*.ipynb")}
+
+
+def _release_notebook(kit, nb):
+    """The release's copy of notebook ``nb`` (its blank cells mark the solution cells), or
+    None when the release does not ship it."""
+    path = Path(kit) / "release" / "notebooks" / nb
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _within(rubric, deadline):
+    """``rubric`` with the step time limit cut to what is left of the budget; None when
+    the budget is spent."""
+    if deadline is None:
+        return rubric
+    left = deadline - time.time()
+    if left <= 1.0:
+        return None
+    limits = dataclasses.replace(rubric.limits,
+                                 wall_seconds=min(rubric.limits.wall_seconds, left))
+    return dataclasses.replace(rubric, limits=limits)
+
+
+def _spent(name, budget):
+    return steps.StepLog(name, 0.0, f"not run: the submission's time budget of {budget:g} s "
+                                    "was spent by the steps before it")
 
 
 def _empty_result(name, rubric, note, seconds=0.0):
@@ -92,7 +121,10 @@ def grade(name, source, kit, rubric, scratch=None):
     if isinstance(rubric, dict):
         rubric = rubric_mod.from_dict(rubric)
     iso = sandbox.detect_isolation()
-    context = {"isolation": iso.describe(), "limits": rubric.limits.describe(),
+    budget = rubric.budget_seconds or None
+    deadline = time.time() + budget if budget else None
+    context = {"isolation": iso.describe(), "limits": rubric.limits.describe() + (
+                   f", time budget {budget:g} s for the whole submission" if budget else ""),
                "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
                    timespec="seconds"), "version": VERSION}
     wanted = wanted_files(kit)
@@ -118,14 +150,18 @@ def grade(name, source, kit, rubric, scratch=None):
     try:
         if rubric.needs_tests:
             selected = rubric_mod.selected_tests(rubric, kit_meta(kit)["test_ids"])
-            got, log = steps.hidden_tests(ws, selected, rubric, uid)
+            got, log = steps.hidden_tests(ws, selected, rubric, uid, deadline)
             outcomes.update(got)
             logs.append(log)
         refs = _reference_notebooks(kit)
         ref_bytes = {nb: (Path(kit) / "reference" / nb).read_bytes()
                      for nb in rubric.reference_notebooks}
         for nb in rubric.reference_notebooks:
-            got, log = steps.notebook(ws, nb, ref_bytes[nb], "ref", rubric, uid)
+            step_rubric = _within(rubric, deadline)
+            if step_rubric is None:
+                logs.append(_spent(f"ref {nb}", budget))
+                continue
+            got, log = steps.notebook(ws, nb, ref_bytes[nb], "ref", step_rubric, uid)
             outcomes.update(got)
             logs.append(log)
         for nb in rubric.own_notebooks:
@@ -133,14 +169,25 @@ def grade(name, source, kit, rubric, scratch=None):
             if data is None:
                 outcomes[f"own:{nb}"] = {"passed": False, "message": "notebook not handed in"}
                 continue
+            data, problem, unrun = own.prepare(data, refs[nb], _release_notebook(kit, nb))
+            if problem:
+                outcomes[f"own:{nb}"] = {"passed": False, "message": problem}
+                continue
+            outcomes.update({f"own:{nb}::Cell {n}": {"passed": False, "message": msg}
+                             for n, msg in unrun.items()})
             if nb in ref_bytes and steps.same_as_reference(data, refs[nb]):
                 outcomes.update(steps.reuse(outcomes, nb))
                 logs.append(steps.StepLog(f"own {nb}", 0.0, None,
                                           "identical to the reference notebook: outcomes "
                                           "of the reference run reused"))
                 continue
-            got, log = steps.notebook(ws, nb, data, "own", rubric, uid)
-            outcomes.update(got)
+            step_rubric = _within(rubric, deadline)
+            if step_rubric is None:
+                outcomes[f"own:{nb}"] = {"passed": False, "message": _spent(nb, budget).problem}
+                logs.append(_spent(f"own {nb}", budget))
+                continue
+            got, log = steps.notebook(ws, nb, data, "own", step_rubric, uid)
+            outcomes.update({k: v for k, v in got.items() if k not in outcomes})
             logs.append(log)
     finally:
         if uid is not None:

@@ -61,8 +61,29 @@ def remove_temporaries(out):
 
 
 def safe_name(student):
-    """A file name for a student id (letters, digits, ``._-@+``; others become ``_``)."""
-    return re.sub(r"[^A-Za-z0-9._@+-]", "_", student).lstrip(".") or "_"
+    """A file name for a student id: letters, digits, ``._-@+`` as they are, every other
+    character (and a leading dot) as ``%XX`` per UTF-8 byte. Two ids never share a name
+    (``coll x`` is ``coll%20x``, ``coll_x`` stays), and no name leaves its folder."""
+    data = encodable(student).encode("utf-8", "backslashreplace")
+    out = "".join(chr(b) if (chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._@+-"))
+                  else f"%{b:02X}" for b in data)
+    return ("%2E" + out[1:] if out.startswith(".") else out) or "%"
+
+
+def encodable(value):
+    """``value`` with every string made writable as UTF-8 (a lone surrogate such as
+    ``'\\ud800'`` from a student's exception message or answer becomes ``\\ud800``)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encodable(v) for v in value]
+    return value
 
 
 def result_path(out, student):
@@ -72,7 +93,8 @@ def result_path(out, student):
 def is_done(out, student):
     """True when a complete result for ``student`` is in ``out`` (written by this module)."""
     try:
-        return json.loads(result_path(out, student).read_text())["student"] == student
+        stored = json.loads(result_path(out, student).read_text(encoding="utf-8"))["student"]
+        return stored == encodable(student)
     except (OSError, ValueError, KeyError):
         return False
 
@@ -150,6 +172,7 @@ def feedback(result):
 
 def write_result(out, result):
     """Write the per-submission files; the result JSON last (it marks the submission done)."""
+    result = encodable(result)
     out, name = Path(out), safe_name(result["student"])
     atomic_write(out / "gradescope" / name / "results.json",
                  json.dumps(gradescope(result), indent=1))
@@ -161,8 +184,8 @@ def load_results(out):
     results = []
     for p in sorted((Path(out) / "results").glob("*.json")):
         try:
-            results.append(json.loads(p.read_text()))
-        except ValueError:
+            results.append(encodable(json.loads(p.read_text(encoding="utf-8"))))
+        except (ValueError, OSError):
             continue
     return results
 

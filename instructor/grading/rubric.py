@@ -37,7 +37,11 @@ level; a ``## Dropout`` section thus includes its ``### Forward`` subsection.
 
 Other tables: ``[limits]`` (see :class:`instructor.grading.sandbox.Limits`; ``step_seconds``,
 ``cpu_seconds``, ``memory_gib``, ``file_mib``, ``processes``, ``output_kib``, plus
-``cell_seconds`` per notebook cell and ``test_seconds`` per hidden test) and ``[files]``
+``cell_seconds`` per notebook cell, ``test_seconds`` per call of the student's code in a
+hidden test, and the time budget of a whole submission, all steps together:
+``budget_seconds``, or when 0 (the default) ``budget_factor`` (default 3) x the time the
+reference solution takes, measured before grading, see
+:mod:`instructor.grading.preflight`) and ``[files]``
 (``notebooks``: the notebooks graded, in notebooks/; ``hidden_support``: folders or files the
 hidden tests need besides the test files, e.g. reference fixtures).
 """
@@ -61,7 +65,7 @@ DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
 ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude",
              "own_notebook", "functions", "partial", "all_or_nothing"}
 LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
-              "output_kib", "cell_seconds", "test_seconds"}
+              "output_kib", "cell_seconds", "test_seconds", "budget_seconds", "budget_factor"}
 FILES_KEYS = {"notebooks", "hidden_support"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 INLINE = re.compile(r"inline\s+question", re.IGNORECASE)
@@ -92,6 +96,8 @@ class Rubric:
     limits: Limits = field(default_factory=Limits)
     cell_seconds: float = 300.0
     test_seconds: float = 120.0
+    budget_seconds: float = 0.0     # per submission, all steps; 0: budget_factor x reference
+    budget_factor: float = 3.0
     notebooks: tuple = ("Dropout.ipynb", "BatchNormalization.ipynb")
     hidden_support: tuple = ("tests/fixtures",)
     source: str = "<dict>"
@@ -122,7 +128,9 @@ class Rubric:
             "limits": {"step_seconds": lim.wall_seconds, "cpu_seconds": lim.cpu_seconds,
                        "memory_gib": lim.memory_bytes / GiB, "file_mib": lim.file_bytes / MiB,
                        "processes": lim.processes, "output_kib": lim.output_bytes / 1024,
-                       "cell_seconds": self.cell_seconds, "test_seconds": self.test_seconds},
+                       "cell_seconds": self.cell_seconds, "test_seconds": self.test_seconds,
+                       "budget_seconds": self.budget_seconds,
+                       "budget_factor": self.budget_factor},
             "files": {"notebooks": list(self.notebooks),
                       "hidden_support": list(self.hidden_support)},
         }
@@ -208,7 +216,9 @@ def from_dict(data, source="<dict>"):
     _unknown(files, FILES_KEYS, "[files]", source)
     rubric = Rubric(items=items, limits=limits,
                     cell_seconds=float(lim.get("cell_seconds", 300.0)),
-                    test_seconds=float(lim.get("test_seconds", 120.0)), source=source)
+                    test_seconds=float(lim.get("test_seconds", 120.0)),
+                    budget_seconds=float(lim.get("budget_seconds", 0.0)),
+                    budget_factor=float(lim.get("budget_factor", 3.0)), source=source)
     if "notebooks" in files:
         rubric.notebooks = _strings(files["notebooks"], "notebooks", "[files]", source)
     if "hidden_support" in files:

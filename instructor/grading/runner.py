@@ -59,6 +59,12 @@ def discover(folder):
             found[student] = p
         else:
             ignored.append(p.name)
+    names = {}
+    for student, p in found.items():
+        other = names.setdefault(report.safe_name(student), p)
+        if other is not p:
+            raise ValueError(f"submissions {other.name!r} and {p.name!r} would share the "
+                             f"result file {report.safe_name(student)}.json; rename one")
     return found, ignored
 
 
@@ -117,8 +123,12 @@ def run(submissions, out, kit, rubric, *, workers=None, force=False, scheduler=N
         if error is not None:
             summary.errors[student] = error
         else:
-            report.write_result(out, result)
-            summary.graded.append(student)
+            try:
+                report.write_result(out, result)
+            except Exception as exc:   # noqa: BLE001 - this student's report only
+                summary.errors[student] = f"its report could not be written: {exc!r}"
+            else:
+                summary.graded.append(student)
             # grades.csv reads every result: refresh it now and then, and at the end
             if time.monotonic() - last_summary[0] > SUMMARY_EVERY:
                 report.write_summary(out, rubric)

@@ -315,15 +315,16 @@ REPORT_FD = "{REPORT_FD}"
 REPORT_LIMIT = 16 * MiB
 
 
-def run(cmd, workdir, limits=None, env=None, hide=None, uid=None):
+def run(cmd, workdir, limits=None, env=None, hide=None, uid=None, on_start=None):
     """Run ``cmd`` (a list) in ``workdir`` under the isolation this machine allows.
 
     ``hide``: paths to hide (default :func:`repo_hide_list`); ``uid``: the uid to run as
     (root only; :mod:`instructor.grading.job` takes one from :data:`UIDS`), the work folder
     must already belong to it. An argument equal to :data:`REPORT_FD` is replaced by the
     number of a pipe the command may write results to (kept out of the merged output; read
-    back as ``RunResult.report``). Returns a :class:`RunResult`; never raises for anything
-    the command does.
+    back as ``RunResult.report``). ``on_start(proc)`` is called once the command started
+    (``proc``: its Popen; ``os.killpg(proc.pid, SIGKILL)`` ends the sandbox early). Returns
+    a :class:`RunResult`; never raises for anything the command does.
     """
     limits = limits or Limits()
     iso = detect_isolation()
@@ -353,6 +354,8 @@ def run(cmd, workdir, limits=None, env=None, hide=None, uid=None):
                             preexec_fn=_preexec)
     os.close(status_w)
     os.close(report_w)
+    if on_start is not None:
+        on_start(proc)
     sink = {}
     reader = threading.Thread(target=_reader, args=(proc.stdout, limits.output_bytes, sink),
                               daemon=True)

@@ -1,9 +1,9 @@
 """The grading steps of one submission, each a sandboxed pytest run in a fresh work folder.
 
-1. :func:`hidden_tests` -- the hidden unit tests (``pytest`` with the reporter plugin, one
-   outcome per test; a per-test timeout; after a crash or a timeout of the whole run, the
-   tests that did not run yet are run again, without the one that crashed, up to
-   ``RERUNS`` times, so one bad function costs only its own tests);
+1. :func:`hidden_tests` -- the hidden unit tests, run by the trusted verdict process
+   (:mod:`instructor.grading.verdicts`): the tests run outside the sandbox, the student's
+   functions inside it (:mod:`instructor.grading.remote`); one outcome per test, a time
+   limit per test, a crash or a time-out costs the tests of the function that caused it;
 2. :func:`notebook` with ``kind="ref"`` -- ``pytest --nbval`` of a reference notebook (the
    solution's outputs) against the student's code, with the project's sanitizer;
 3. :func:`notebook` with ``kind="own"`` -- the same for the student's own notebook: do the
@@ -22,16 +22,15 @@ outcomes are then taken from that run instead of running the notebook a second t
 """
 
 import json
+import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 
 from instructor.grading import sandbox
 from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
-
-RERUNS = 10
-
 
 @dataclass
 class StepLog:
@@ -99,48 +98,89 @@ def _first_lines(text, n=12):
     return "\n".join(lines[-n:])
 
 
-def hidden_tests(ws, test_ids, rubric, uid=None):
-    """Run the hidden tests ``test_ids`` (node ids as collected against the solution)."""
+def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
+    """Run the hidden tests ``test_ids`` (node ids as collected against the solution).
+
+    The verdicts come from :mod:`instructor.grading.verdicts`, a process of the grader's
+    that runs the hidden tests with the student's modules replaced by proxies of a sandboxed
+    worker; this function only starts it and reads its outcome lines. ``deadline``: the
+    submission's budget (``time.time()`` value), or None.
+    """
     start = time.monotonic()
-    meta = ws.meta
-    outcomes, problems, out_tail = {}, [], ""
-    remaining = list(test_ids)
-    attempts = 0
-    collect_error = ""
-    while remaining and attempts <= RERUNS:
-        attempts += 1
-        work = ws.fresh()
-        for rel in meta["hidden"]:
-            ws.add(rel, src=ws.kit / "hidden" / rel)
-        ws.give(uid)
-        cmd = _pytest_cmd(ws, "--grading-test-timeout", f"{rubric.test_seconds:g}",
-                          *remaining)
-        res = sandbox.run(cmd, work, rubric.limits, env=_env(ws), uid=uid)
-        collected, started, got = parse_report(res.report)
-        problem = res.problem(rubric.limits)
-        out_tail = _first_lines(res.output, 30)
-        for key in [k for k in got if k.startswith("collect:")]:
-            collect_error = collect_error or got.pop(key)["message"]
-        for nid, out in got.items():
-            outcomes[f"test:{nid}"] = out
-        unfinished = [t for t in started if t not in got]
-        if problem:
-            problems.append(problem)
-            for nid in unfinished[-1:]:
-                outcomes[f"test:{nid}"] = {"passed": False, "message": "the test run was "
-                                           f"{problem} during this test"}
-        before = len(remaining)
-        remaining = [t for t in test_ids if f"test:{t}" not in outcomes]
-        if not problem or len(remaining) == before:
-            break   # a normal end, or no progress: running again would not help
-    for nid in remaining:
-        msg = ("not run: " + "; ".join(problems)) if problems else (
-            "not collected: the test module could not be imported with this code"
-            + (":\n" + collect_error if collect_error else ""))
+    trusted = ws.trusted()
+    template = ws.template()
+    outcomes_file = trusted / ".outcomes.jsonl"
+    limits = rubric.limits
+    config = {
+        "template": str(template), "work": str(ws.work), "tools": str(ws.tools),
+        "limits": asdict(limits), "env": _env(ws), "uid": uid,
+        "budget_deadline": deadline, "budget_seconds": getattr(rubric, "budget_seconds", 0),
+        "test_seconds": rubric.test_seconds, "selected": list(test_ids),
+        "outcomes": str(outcomes_file), "release": str(ws.kit / "release"),
+        "student_files": [f for f in ws.meta["student_files"] if f.endswith(".py")],
+        "test_files": sorted({t.split("::")[0] for t in test_ids}),
+    }
+    (trusted / ".verdicts.json").write_text(json.dumps(config))
+    wall = limits.wall_seconds if deadline is None else max(1.0, deadline - time.time())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(trusted), str(sandbox.REPO)]),
+           "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    problems = []
+    try:
+        proc = subprocess.run([sys.executable, "-m", "instructor.grading.verdicts",
+                               str(trusted / ".verdicts.json")], cwd=trusted, env=env,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=wall + GRACE_SECONDS)
+        out_tail = _first_lines(proc.stdout + proc.stderr, 30)
+        if proc.returncode != 0:
+            problems.append(f"the verdict process ended with status {proc.returncode}")
+    except subprocess.TimeoutExpired as exc:
+        out_tail = _first_lines(str(exc.stdout or ""), 30)
+        problems.append(f"stopped after the time limit of {wall:g} s")
+    collected, got, worker_problems = parse_verdicts(
+        outcomes_file.read_text(encoding="utf-8", errors="replace")
+        if outcomes_file.exists() else "")
+    problems += worker_problems
+    outcomes = {f"test:{nid}": out for nid, out in got.items()}
+    for nid in test_ids:
+        if f"test:{nid}" in outcomes:
+            continue
+        if nid not in collected:
+            msg = "not collected: the test could not be collected with this code"
+        else:
+            msg = "not run: " + ("; ".join(problems) or "the test run ended early")
         outcomes[f"test:{nid}"] = {"passed": False, "message": msg}
     ws.clean_work()
     return outcomes, StepLog("hidden tests", time.monotonic() - start,
-                             "; ".join(problems) or None, out_tail, attempts)
+                             "; ".join(dict.fromkeys(problems)) or None, out_tail, 1)
+
+
+GRACE_SECONDS = 30.0
+
+
+def parse_verdicts(text):
+    """The verdict process's lines -> (collected ids, outcome per id, problems)."""
+    collected, outcomes, problems = [], {}, []
+    for line in text.splitlines():
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        kind = ev.get("event")
+        if kind == "collected":
+            collected = list(ev.get("nodeids", []))
+        elif kind == "report":
+            if ev.get("skipped"):
+                outcomes[ev["nodeid"]] = {"passed": False, "skipped": True,
+                                          "message": ev.get("message", "")}
+            elif ev.get("passed"):
+                outcomes.setdefault(ev["nodeid"], {"passed": True, "message": ""})
+            else:
+                outcomes[ev["nodeid"]] = {"passed": False, "kind": ev.get("kind", ""),
+                                          "message": ev.get("message", "")}
+        elif kind == "problem":
+            problems.append(ev.get("message", ""))
+    return collected, outcomes, problems
 
 
 def code_cells(nb_json):

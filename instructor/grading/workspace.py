@@ -41,6 +41,8 @@ from instructor.grading import sandbox
 
 REPORTER = Path(__file__).with_name("_pytest_reporter.py")
 REPORTER_MODULE = "_grading_reporter"
+WORKER = {"_grading_worker.py": Path(__file__).with_name("_worker.py"),
+          "_grading_rpc.py": Path(__file__).with_name("_rpc.py")}
 SANITIZER = "nbval_sanitize.cfg"
 WORK_PREFIX = "cs231n-grade-"
 MAX_FILE_BYTES = 50 * sandbox.MiB
@@ -276,6 +278,8 @@ class Workspace:
         self.tools.mkdir()
         self.tools.chmod(0o755)
         shutil.copy2(REPORTER, self.tools / f"{REPORTER_MODULE}.py")
+        for name, src in WORKER.items():
+            shutil.copy2(src, self.tools / name)
         cfg = self.kit / "reference" / SANITIZER
         if cfg.exists():
             shutil.copy2(cfg, self.tools / SANITIZER)
@@ -302,6 +306,34 @@ class Workspace:
             (self.work / "notebooks" / nb).unlink(missing_ok=True)
         sandbox.make_home(self.work)
         return self.work
+
+    def template(self):
+        """A pristine work folder (:meth:`fresh`) kept at ``root/template``, the grader's
+        (mode 0700): the verdict process copies it for every worker it starts."""
+        self.fresh()
+        dst = self.root / "template"
+        shutil.rmtree(dst, ignore_errors=True)
+        self.work.rename(dst)
+        dst.chmod(0o700)
+        return dst
+
+    def trusted(self):
+        """The verdict process's folder ``root/trusted`` (the grader's, mode 0700): the
+        release's given files and the hidden tests; none of the student's files."""
+        dst = self.root / "trusted"
+        if not dst.exists():
+            student = set(self.meta["student_files"]) | {
+                f"notebooks/{nb}" for nb in self.meta["notebooks"]}
+            release = self.kit / "release"
+
+            def ignore(folder, names):
+                rel = Path(folder).relative_to(release)
+                return [n for n in names if (rel / n).as_posix() in student]
+            shutil.copytree(release, dst, symlinks=False, ignore=ignore)
+            dst.chmod(0o700)
+            for rel in self.meta["hidden"]:
+                _copy(self.kit / "hidden" / rel, dst / rel)
+        return dst
 
     def add(self, rel, data=None, src=None):
         """Copy a file (bytes ``data`` or path ``src``) into the work folder at ``rel``."""
