@@ -47,14 +47,12 @@ def tree_digest(root):
     }
 
 
-def solution_lines(src):
-    """Stripped non-blank lines of every solution region, and the set of non-region lines."""
-    regions = release.source_regions(src)
+def solution_lines(src, given=()):
+    """Stripped non-blank lines of every solution region the student release replaces (not
+    those of given functions), and the set of lines outside any region."""
     sol = set()
-    for items in regions.values():
-        for item in items:
-            region = item[1] if isinstance(item, tuple) else item
-            sol.update(line.strip() for line in region.body if line.strip())
+    for _, _, _, region in release.secret_regions(src, given):
+        sol.update(line.strip() for line in region.body if line.strip())
     outside = set()
     for rel in release.shipped_files(src):
         path = Path(src) / rel
@@ -73,9 +71,12 @@ def solution_lines(src):
     return sol, outside
 
 
-def assert_no_leak(src, student_root):
-    """No solution line in the student tree: code, notebook sources, outputs or metadata."""
-    sol, outside = solution_lines(src)
+def assert_no_leak(src, student_root, given=()):
+    """No solution line in the student tree: code, notebook sources, outputs or metadata.
+
+    An independent re-check of the release's own leak check (instructor/leaks.py), by exact
+    lines: it ignores the lines that also occur outside the regions in the source."""
+    sol, outside = solution_lines(src, given)
     secret = sol - outside  # lines that appear nowhere but in solutions
     assert secret, "the source has no solution-only lines: nothing would be checked"
     long_secret = {s for s in secret if len(s) >= 20}
@@ -131,14 +132,26 @@ def assert_notebooks_cleared(student_root):
                                        *markers.PLACEHOLDER.split()], (path, src)
 
 
-def assert_round_trip(src, student_root):
-    """Putting the regions back into the student files gives the source files exactly."""
+def _without_given_markers(text, rel, given):
+    """The source text with the marker lines of the given functions' regions dropped."""
+    parsed, names = release._parse_python(text, rel)
+    drop = {i for r, n in zip(parsed.regions, names, strict=True) if n in given
+            for i in (r.begin, r.end)}
+    return "".join(ln for i, ln in enumerate(parsed.lines) if i not in drop)
+
+
+def assert_round_trip(src, student_root, given=()):
+    """Putting the regions back into the student files gives the source files exactly (less
+    the marker lines of the given functions, whose code the student files already hold)."""
     src = Path(src)
+    functions = release.region_functions(src)
     for rel, items in release.source_regions(src).items():
         if rel.endswith(".py"):
             student = (Path(student_root) / rel).read_text(encoding="utf-8")
-            restored = markers.restore(student, items, path=rel)
-            assert restored == (src / rel).read_text(encoding="utf-8"), rel
+            todo = [r for r, n in zip(items, functions[rel], strict=True) if n not in given]
+            restored = markers.restore(student, todo, path=rel)
+            source = (src / rel).read_text(encoding="utf-8")
+            assert restored == _without_given_markers(source, rel, given), rel
         else:
             source_nb = release.read_notebook(src / rel)
             student_nb = release.read_notebook(Path(student_root) / rel)
@@ -447,6 +460,7 @@ def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_pa
     assert "y = np.multiply(2, x)" not in mod and mod.count("raise NotImplementedError(") == 1
     assert build.stubs == 4  # double, 2 notebook code cells, 1 answer
     assert "given (ship implemented): Model.loss" in build.notes
+    assert_round_trip(synthetic, build.root, given=["Model.loss"])
     filled = tmp_path / "filled"
     shutil.copytree(build.root, filled)
     assert release.fill_in(synthetic, filled, given=["Model.loss"]) == ["assignment/mod.py"]
@@ -507,8 +521,14 @@ def test_trivial_solution_lines_are_not_leaks(synthetic, tmp_path):
         "            pass\n")
     (synthetic / "assignment/mod.py").write_text(text)
     release.build_student(synthetic, tmp_path / "student")  # return/pass/names: trivial
-    assert leaks.is_trivial("return dx, dgamma, dbeta") and leaks.is_trivial("x = 1")
-    assert not leaks.is_trivial("out = x * mask / p") and not leaks.is_trivial("cache = (x, mask)")
+    for line in ("return dx, dgamma, dbeta", "x = 1", "cache = (x, mask)", "N = x.shape[0]",
+                 "a, fc_cache = affine_forward(x, w, b)", "else:"):
+        assert leaks.is_trivial(line), line
+    for line in ("out = x * mask / p", "best_rate = 0.125", 'mode = "train"', "xs[0, 1] = other",
+                 "y = np.multiply(2, x)", "dx = np.where(x > 0, dout, 0)"):
+        assert not leaks.is_trivial(line), line
+    assert leaks.is_trivial("all words here", "code")  # names only
+    assert not leaks.is_trivial("all words here", "markdown")  # prose
 
 
 def test_regions_of_given_functions_are_no_secrets(synthetic, tmp_path):
@@ -638,7 +658,7 @@ def real_solution(tmp_path_factory):
 
 def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert real_student.stubs > 20
-    assert_no_leak(REPO, real_student.root)
+    assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
     assert_notebooks_cleared(real_student.root)
     shipped = set(real_student.files)
     for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py"):
@@ -683,7 +703,7 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
 
 
 def test_real_round_trip_reproduces_the_source(real_student):
-    assert_round_trip(REPO, real_student.root)
+    assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
 
 
 def _mentions_left_out(line):
@@ -873,3 +893,25 @@ def test_cli_release_student_only(tmp_path):
     assert (tmp_path / "dist/student/assignment/layers.py").exists()
     assert (tmp_path / "dist/student.zip").exists()
     assert not (tmp_path / "dist/solution").exists()
+
+
+def test_grading_collects_inline_answers_from_the_released_answer_cells(synthetic, tmp_path):
+    """instructor/grading/inline.py reads what a student writes into a released answer cell:
+    nothing while the placeholder is there, the student's text once written (in place of the
+    placeholder or under it)."""
+    from instructor.grading import inline
+
+    root = release.build_student(synthetic, tmp_path / "student").root
+    nb = release.read_notebook(root / "notebooks/Demo.ipynb")
+
+    def answer():
+        got = inline.answers(json.dumps(nb).encode(), "Demo.ipynb")
+        return got["Demo / Inline Question 1"]["answer"]
+
+    assert answer() == ""
+    cell = nb["cells"][6]
+    released = release._cell_source(cell)
+    cell["source"] = released.replace(markers.PLACEHOLDER, "Mine, in place.")
+    assert answer() == "Mine, in place."
+    cell["source"] = released + "\n\nMine, below."
+    assert answer() == "Mine, below."

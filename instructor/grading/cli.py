@@ -87,6 +87,8 @@ def _run(args):
     kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
     iso = sandbox.detect_isolation()
     print("isolation: " + "; ".join(iso.describe()), file=sys.stderr)
+    print(f"rubric: maximum score {rub.max_score:g}. {rub.dropped_note or ''}".rstrip(),
+          file=sys.stderr)
     summary = runner.run(args.submissions, out, kit, rub, workers=args.workers,
                          force=args.force, scheduler=args.scheduler, only=args.only,
                          progress=not args.no_progress, scratch=args.scratch)
