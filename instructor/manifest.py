@@ -80,6 +80,7 @@ HIDDEN_TESTS = (
     "tests/test_layer_utils.py",
     "tests/test_fc_net.py",
     "tests/test_optim.py",
+    "tests/test_solver_step.py",
     "tests/test_experiments.py",
     "tests/test_batchnorm*.py",
 )
@@ -90,6 +91,7 @@ TOOLING_TESTS = (
     "tests/test_public_checks.py",
     "tests/test_grading*.py",
     "tests/test_run_notebooks.py",
+    "tests/test_notebook_plants.py",
     "tests/test_bench*.py",
 )
 

@@ -39,33 +39,40 @@ class Where:
 
 _DROPOUT = "Dropout.ipynb"
 _BN = "BatchNormalization.ipynb"
+_BLOCKS = "0. The building blocks"
+_FC_DROPOUT = "4. Fully connected network with dropout"
+_SOLVER = "4b. The Solver: one training step and the accuracy check"
+_FC_BN = "3. Fully connected network with batch normalization"
 
+# In the order a student works: Dropout.ipynb first (building blocks, dropout, the network,
+# the Solver), then BatchNormalization.ipynb.
 SECTIONS = {
-    "affine_forward": Where(None, None, "affine"),
-    "affine_backward": Where(None, None, "affine"),
-    "relu_forward": Where(None, None, "relu"),
-    "relu_backward": Where(None, None, "relu"),
-    "softmax_loss": Where(None, None, "losses"),
-    "svm_loss": Where(None, None, "losses"),
+    "affine_forward": Where(_DROPOUT, _BLOCKS, "affine"),
+    "affine_backward": Where(_DROPOUT, _BLOCKS, "affine"),
+    "relu_forward": Where(_DROPOUT, _BLOCKS, "relu"),
+    "relu_backward": Where(_DROPOUT, _BLOCKS, "relu"),
+    "softmax_loss": Where(_DROPOUT, _BLOCKS, "losses"),
+    "svm_loss": Where(_DROPOUT, _BLOCKS, "losses"),
+    "sgd_momentum": Where(_DROPOUT, _BLOCKS, "optim"),
+    "rmsprop": Where(_DROPOUT, _BLOCKS, "optim"),
+    "adam": Where(_DROPOUT, _BLOCKS, "optim"),
+    "dropout_forward": Where(_DROPOUT, "1. Dropout forward pass", "dropout"),
+    "dropout_backward": Where(_DROPOUT, "2. Dropout backward pass", "dropout"),
+    "hidden_layer_forward": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "hidden_layer_backward": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "FullyConnectedNet.__init__": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "FullyConnectedNet.loss": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "Solver._step": Where(_DROPOUT, _SOLVER, "solver"),
+    "Solver.check_accuracy": Where(_DROPOUT, _SOLVER, "solver"),
     "batchnorm_forward": Where(_BN, "1. Batch normalization: forward pass", "batchnorm"),
     "batchnorm_backward": Where(_BN, "2. Batch normalization: backward pass", "batchnorm"),
     "batchnorm_backward_alt": Where(_BN, "A simpler backward pass", "batchnorm"),
+    "affine_norm_relu_forward": Where(_BN, "The sandwich layer: affine - batchnorm - ReLU",
+                                      "fc_net"),
+    "affine_norm_relu_backward": Where(_BN, "The sandwich layer: affine - batchnorm - ReLU",
+                                       "fc_net"),
     "layernorm_forward": Where(_BN, "7. Layer normalization", "layernorm"),
     "layernorm_backward": Where(_BN, "7. Layer normalization", "layernorm"),
-    "dropout_forward": Where(_DROPOUT, "1. Dropout forward pass", "dropout"),
-    "dropout_backward": Where(_DROPOUT, "2. Dropout backward pass", "dropout"),
-    "affine_norm_relu_forward": Where(_BN, "3. Fully connected network with batch normalization",
-                                      "fc_net"),
-    "affine_norm_relu_backward": Where(_BN, "3. Fully connected network with batch normalization",
-                                       "fc_net"),
-    "hidden_layer_forward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "hidden_layer_backward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "FullyConnectedNet.__init__": Where(_DROPOUT, "4. Fully connected network with dropout",
-                                        "fc_net"),
-    "FullyConnectedNet.loss": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "sgd_momentum": Where(None, None, "optim"),
-    "rmsprop": Where(None, None, "optim"),
-    "adam": Where(None, None, "optim"),
 }
 
 
