@@ -55,8 +55,9 @@ PRIVATE_PREFIXES = {
 PRODUCT_PREFIXES = ("build/", "dist/")
 EXCLUDED_PREFIXES = (*PRIVATE_PREFIXES, *PRODUCT_PREFIXES)
 
-# Glob patterns (fnmatch on the relative POSIX path) left out.
-EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", ".coverage")
+# Glob patterns (fnmatch on the relative POSIX path) left out. (".git" is a file, not a
+# folder, in a `git worktree` checkout.)
+EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", ".coverage", ".git", "*/.git")
 
 # The only files of datasets/ that ship; the data itself is downloaded by the student.
 DATASET_FILES = frozenset({"datasets/get_datasets.sh", "datasets/README.md"})
