@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor import makefile, manifest, markers, references, release, sections
+from instructor import given as given_mod
+from instructor import leaks, makefile, manifest, markers, references, release, sections
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError
 
@@ -60,8 +61,7 @@ def solution_lines(src):
         if rel.endswith(".ipynb"):
             nb = release.read_notebook(path)
             for cell in nb["cells"]:
-                text = release._cell_source(cell)
-                parsed = markers.parse(text, rel)
+                parsed = release.parse_cell(cell, rel)
                 inside = {i for r in parsed.regions for i in range(r.begin, r.end + 1)}
                 outside.update(
                     ln.strip() for i, ln in enumerate(parsed.lines) if i not in inside
@@ -126,8 +126,9 @@ def assert_notebooks_cleared(student_root):
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path
             src = release._cell_source(cell)
-            if release.NOTEBOOK_ANSWER in src:
-                assert src.strip() == release.NOTEBOOK_ANSWER, (path, src)
+            if src.startswith(release.NOTEBOOK_ANSWER):  # the student writes the answer
+                assert src.split() == [*release.NOTEBOOK_ANSWER.split(),
+                                       *markers.PLACEHOLDER.split()], (path, src)
 
 
 def assert_round_trip(src, student_root):
@@ -238,8 +239,8 @@ def make_source(root):
                  "### END SOLUTION\nprint(best_rate_secret)",
               outputs=[{"output_type": "stream", "name": "stdout", "text": "0.125\n"}], count=3),
         _md(5, "**Inline question:** why?"),
-        _md(6, "**Your Answer:**\n### BEGIN SOLUTION\nBecause of the secret reason.\n"
-               "### END SOLUTION"),
+        _md(6, "**Your Answer:**\n<!-- BEGIN SOLUTION -->\nBecause of the secret reason.\n"
+               "<!-- END SOLUTION -->"),
         _code(7, "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.2)"),
     ]
     (root / "notebooks").mkdir()
@@ -251,7 +252,7 @@ def make_source(root):
 def synthetic(tmp_path, monkeypatch):
     monkeypatch.setattr(sections, "SECTIONS", {
         "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
-        "Model.loss": sections.Where(None, None, "fc_net"),
+        "Model.loss": sections.Where("Demo.ipynb", "Tuning", "fc_net"),
     })
     monkeypatch.setattr(manifest, "PUBLIC_TESTS", ("tests/test_public_*.py",))
     return make_source(tmp_path / "src")
@@ -289,7 +290,8 @@ def test_synthetic_stubs_raise_their_messages(synthetic, tmp_path):
     assert out.stdout.splitlines() == [
         "double: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling' "
         "(check: python -m assignment check affine)",
-        "Model.loss: not implemented yet (check: python -m assignment check fc_net)",
+        "Model.loss: not implemented yet; see notebooks/Demo.ipynb, section 'Tuning' "
+        "(check: python -m assignment check fc_net)",
     ]
     nb = release.read_notebook(root / "notebooks/Demo.ipynb")
     assert "helper: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling'" in (
@@ -387,11 +389,132 @@ def test_malformed_marker_in_a_notebook_names_the_cell(synthetic, tmp_path):
     assert msg.startswith("notebooks/Demo.ipynb cell 4:2:")
 
 
-def test_answer_region_outside_an_answer_cell_stops_the_release(synthetic, tmp_path):
-    nb = release.read_notebook(synthetic / "notebooks/Demo.ipynb")
-    nb["cells"][5]["source"] = "Why?\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n"
-    (synthetic / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
-    _expect_error(synthetic, tmp_path, "must be an inline-question answer cell")
+def _edit_cell(src, index, text):
+    nb = release.read_notebook(src / "notebooks/Demo.ipynb")
+    nb["cells"][index]["source"] = text
+    (src / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
+
+
+DERIVATION = ("Show that, with $\\hat x = x / s$,\n\n**Your derivation:**\n\n"
+              "<!-- BEGIN SOLUTION -->\n$$\\frac{dL}{dx} = \\frac{1}{s} \\cdot dout$$\n"
+              "Because the secret derivation says so.\n<!-- END SOLUTION -->\n\nThen go on.")
+
+
+def test_markdown_region_in_any_markdown_cell_becomes_the_placeholder(synthetic, tmp_path):
+    _edit_cell(synthetic, 5, DERIVATION)
+    build = release.build_student(synthetic, tmp_path / "student")
+    nb = release.read_notebook(build.root / "notebooks/Demo.ipynb")
+    assert release._cell_source(nb["cells"][5]) == (
+        "Show that, with $\\hat x = x / s$,\n\n**Your derivation:**\n\n"
+        "*Write your answer here.*\n\nThen go on.")
+    assert release._cell_source(nb["cells"][6]) == "**Your Answer:**\n*Write your answer here.*"
+    solution = release.build_solution(synthetic, tmp_path / "solution", html=False).root
+    nb = release.read_notebook(solution / "notebooks/Demo.ipynb")
+    assert release._cell_source(nb["cells"][5]) == DERIVATION.replace(
+        "<!-- BEGIN SOLUTION -->\n", "").replace("<!-- END SOLUTION -->\n", "")
+    assert_round_trip(synthetic, build.root)
+
+
+@pytest.mark.parametrize("text, line, word", [
+    ("Why?\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n", 2, "are for code"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\nsecret\n", 2, "never closed"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\n## 2. Next\n<!-- END SOLUTION -->\n", 3, "heading"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\n  \n<!-- END SOLUTION -->\n", 2, "empty"),
+])
+def test_malformed_markdown_region_stops_the_release_with_cell_and_line(
+        synthetic, tmp_path, text, line, word):
+    _edit_cell(synthetic, 5, text)
+    msg = _expect_error(synthetic, tmp_path, word, MarkerError)
+    assert msg.startswith(f"notebooks/Demo.ipynb cell 5:{line}:")
+
+
+def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
+    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")
+    msg = _expect_error(synthetic, tmp_path, "no notebook section")
+    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss'" in msg
+
+
+# ---------------------------------------------------------------------------------------------
+# Given functions ([release] given)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_path):
+    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")  # fine when given
+    build = release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
+    mod = (build.root / "assignment/mod.py").read_text()
+    assert "secret_loss_value = x * 3 + 17" in mod and "SOLUTION" not in mod
+    assert "y = np.multiply(2, x)" not in mod and mod.count("raise NotImplementedError(") == 1
+    assert build.stubs == 4  # double, 2 notebook code cells, 1 answer
+    assert "given (ship implemented): Model.loss" in build.notes
+    filled = tmp_path / "filled"
+    shutil.copytree(build.root, filled)
+    assert release.fill_in(synthetic, filled, given=["Model.loss"]) == ["assignment/mod.py"]
+    solution = release.build_solution(synthetic, tmp_path / "solution", html=False).root
+    assert (filled / "assignment/mod.py").read_text() == (
+        solution / "assignment/mod.py").read_text()
+
+
+def test_given_is_read_from_the_rubric_of_the_source(synthetic, tmp_path):
+    (synthetic / "instructor/rubric.toml").write_text('[release]\ngiven = ["double"]\n')
+    assert release.configured_given(synthetic) == ("double",)
+    build = release.build_student(synthetic, tmp_path / "student")
+    assert "y = np.multiply(2, x)" in (build.root / "assignment/mod.py").read_text()
+    assert release.build_student(synthetic, tmp_path / "s2", given=[]).stubs == 5
+
+
+def test_unknown_given_function_stops_the_release_naming_it(synthetic, tmp_path):
+    sections.SECTIONS["helper_typo"] = sections.Where("Demo.ipynb", "Doubling", "affine")
+    with pytest.raises(ReleaseError, match="'helper_typo'"):
+        release.build_student(synthetic, tmp_path / "student", given=["double", "helper_typo"])
+    (synthetic / "instructor/rubric.toml").write_text('[release]\ngiven = ["dubble"]\n')
+    with pytest.raises(given_mod.GivenError, match="given names 'dubble', which is not a "):
+        release.build_student(synthetic, tmp_path / "student")
+
+
+# ---------------------------------------------------------------------------------------------
+# The leak check (instructor/leaks.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_leak_in_a_docstring_stops_the_release_with_file_and_line(synthetic, tmp_path):
+    text = (synthetic / "assignment/mod.py").read_text().replace(
+        '"""Return 2 * x."""', '"""Return 2 * x.\n\n    Hint:  y = np.multiply(2,   x)\n    """')
+    (synthetic / "assignment/mod.py").write_text(text)
+    msg = _expect_error(synthetic, tmp_path, "gives away 1 line")
+    assert ("student/assignment/mod.py:9: contains 'y = np.multiply(2, x)', a line of the "
+            "solution region at assignment/mod.py:15") in msg
+
+
+def test_leak_in_a_markdown_cell_stops_the_release_with_cell_and_line(synthetic, tmp_path):
+    _edit_cell(synthetic, 3, "## Tuning\n\nTip: we found best_rate_secret = 0.125 works.")
+    msg = _expect_error(synthetic, tmp_path, "gives away")
+    assert "student/notebooks/Demo.ipynb cell 3:3: contains 'best_rate_secret = 0.125'" in msg
+    assert "notebooks/Demo.ipynb cell 4:3" in msg
+
+
+def test_leak_of_a_markdown_answer_stops_the_release(synthetic, tmp_path):
+    (synthetic / "scripts/run.sh").write_text("#!/bin/sh\n# Because of the secret reason.\n")
+    msg = _expect_error(synthetic, tmp_path, "gives away")
+    assert "student/scripts/run.sh:2: contains 'Because of the secret reason.'" in msg
+    assert "notebooks/Demo.ipynb cell 6:3" in msg
+
+
+def test_trivial_solution_lines_are_not_leaks(synthetic, tmp_path):
+    text = MOD.replace("        return y\n", "        return secret_loss_value\n        pass\n"
+                       "        return y\n").replace(
+        "            return secret_loss_value\n", "            return secret_loss_value\n"
+        "            pass\n")
+    (synthetic / "assignment/mod.py").write_text(text)
+    release.build_student(synthetic, tmp_path / "student")  # return/pass/names: trivial
+    assert leaks.is_trivial("return dx, dgamma, dbeta") and leaks.is_trivial("x = 1")
+    assert not leaks.is_trivial("out = x * mask / p") and not leaks.is_trivial("cache = (x, mask)")
+
+
+def test_regions_of_given_functions_are_no_secrets(synthetic, tmp_path):
+    (synthetic / "scripts/run.sh").write_text("#!/bin/sh\n# secret_loss_value = x * 3 + 17\n")
+    _expect_error(synthetic, tmp_path, "gives away")
+    release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
 
 
 def test_unstubbable_region_stops_the_release(synthetic, tmp_path):
@@ -476,7 +599,7 @@ def test_makefile_variable_mentioning_left_out_material_stops_the_release(synthe
 
 def test_marker_left_in_an_output_file_stops_the_release(synthetic, tmp_path, monkeypatch):
     """The final scan catches a rendering that would leave a marker behind."""
-    monkeypatch.setattr(markers, "render_student", lambda parsed, *a, **k: "".join(parsed.lines))
+    monkeypatch.setattr(release, "render_mixed", lambda src, rel, stubbed: (src / rel).read_text())
     msg = _expect_error(synthetic, tmp_path, "solution marker left in the output")
     assert "assignment/mod.py:11:" in msg
 
