@@ -651,7 +651,7 @@ def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
 
 def _without_markers(text):
     keep = [ln for ln in text.splitlines(keepends=True)
-            if ln.strip() not in (markers.BEGIN, markers.END)]
+            if ln.strip() not in (markers.BEGIN, markers.END, markers.MD_BEGIN, markers.MD_END)]
     return "".join(keep)
 
 
