@@ -347,10 +347,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     averages are used to normalize data at test time.
 
     At each timestep we update the running averages for mean and variance using an exponential
-    decay based on the momentum parameter:
-
-        running_mean = momentum * running_mean + (1 - momentum) * sample_mean
-        running_var = momentum * running_var + (1 - momentum) * sample_var
+    decay based on the momentum parameter: the new running mean is ``momentum`` times the old
+    one plus ``1 - momentum`` times the minibatch mean, and the same for the variance.
 
     The original paper (Ioffe and Szegedy, https://arxiv.org/abs/1502.03167) estimates the test
     statistics from a large number of training images instead; running averages avoid that

@@ -355,7 +355,7 @@ class Solver:
         loss, grads = self.model.loss(X_batch, y_batch)
         ### END SOLUTION
 
-        self._record_loss(loss)
+        self._record_loss(loss, grads)
 
         # TODO: Update every parameter of the model with the update rule and the parameter's
         # own config, and store the results back into the model and into self.optim_configs.
@@ -367,12 +367,22 @@ class Solver:
         ### END SOLUTION
         self.iteration += 1
 
-    def _record_loss(self, loss):
-        """Append ``loss`` (as a float) to loss_history; raise TrainingDiverged if not finite."""
-        if loss is None:
+    def _record_loss(self, loss, grads):
+        """Append ``loss`` (as a float) to loss_history; raise TrainingDiverged if not finite.
+
+        Raises TypeError if loss or grads were not computed (None) or grads does not hold a
+        gradient for every parameter.
+        """
+        if loss is None or not isinstance(grads, dict):
             raise TypeError(
-                "Solver._step: loss is None; compute the model's loss and gradients on the "
-                "minibatch and store them in loss and grads"
+                "Solver._step: loss or grads is None; compute the model's loss and gradients "
+                "on the minibatch and store them in loss and grads"
+            )
+        missing = [p for p in self.model.params if p not in grads]
+        if missing:
+            raise TypeError(
+                f"Solver._step: grads has no gradient for parameter(s) {', '.join(missing)}; "
+                "model.loss(X, y) must return a gradient for every key of model.params"
             )
         loss = float(loss)
         self.loss_history.append(loss)
@@ -522,8 +532,8 @@ class Solver:
         - X: Array of data, of shape (N, d_1, ..., d_k)
         - y: Array of labels, of shape (N,)
         - num_samples: If not None, subsample the data and only test the model
-          on num_samples datapoints (drawn with np.random.choice(N, num_samples),
-          as CS231n; given code).
+          on num_samples datapoints, drawn with np.random.choice(N, num_samples) (as
+          CS231n, with replacement) when N > num_samples.
         - batch_size: Split X and y into batches of this size to avoid using
           too much memory: the model never sees more than batch_size examples at once.
 
@@ -539,23 +549,22 @@ class Solver:
             )
         _check_int("batch_size", batch_size, 1)
 
-        # Maybe subsample the data.
-        mask = np.arange(N)
-        if num_samples is not None and N > num_samples:
-            mask = np.random.choice(N, num_samples)
-            N = num_samples
-
-        num_correct = 0
-        # TODO: Classify the N examples X[mask] in batches of at most batch_size examples
-        # with the model in test mode, and count the correct predictions in num_correct.
-        # Index X batch by batch (X[mask[start:stop]]) so that only one batch is copied.
+        num_correct, num_classified = 0, 0
+        # TODO: Classify the examples (all N, or the num_samples drawn as the docstring says)
+        # with the model in test mode, in batches of at most batch_size examples. Count the
+        # examples classified in num_classified and the correct predictions in num_correct.
+        # Index X batch by batch so that only one batch is copied at a time.
         ### BEGIN SOLUTION
-        for start in range(0, N, batch_size):
-            rows = mask[start : start + batch_size]
+        rows_to_classify = np.arange(N)
+        if num_samples is not None and N > num_samples:
+            rows_to_classify = np.random.choice(N, num_samples)
+        for start in range(0, len(rows_to_classify), batch_size):
+            rows = rows_to_classify[start : start + batch_size]
             scores = self.model.loss(X[rows])
             num_correct += int(np.count_nonzero(np.argmax(scores, axis=1) == y[rows]))
+            num_classified += len(rows)
         ### END SOLUTION
-        return num_correct / N
+        return num_correct / num_classified
 
     def train(self):
         """Run optimization to train the model.

@@ -42,7 +42,6 @@ _BN = "BatchNormalization.ipynb"
 _BLOCKS = "0. The building blocks"
 _FC_DROPOUT = "4. Fully connected network with dropout"
 _SOLVER = "4b. The Solver: one training step and the accuracy check"
-_FC_BN = "3. Fully connected network with batch normalization"
 
 # In the order a student works: Dropout.ipynb first (building blocks, dropout, the network,
 # the Solver), then BatchNormalization.ipynb.
