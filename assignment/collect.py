@@ -45,6 +45,7 @@ STUDENT_CODE_FILES = (
     "assignment/layer_utils.py",
     "assignment/fc_net.py",
     "assignment/optim.py",
+    "assignment/solver.py",
 )
 NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
 DEFAULT_ZIP = "submission.zip"

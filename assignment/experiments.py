@@ -32,7 +32,6 @@ import time
 
 import numpy as np
 
-from assignment import optim
 from assignment.fc_net import FullyConnectedNet
 from assignment.layers import affine_forward, batchnorm_forward, layernorm_forward, relu_forward
 from assignment.solver import Solver, TrainingDiverged
@@ -231,7 +230,7 @@ def _unit_inputs(model, X, layer):
 
 
 def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1, 0.2, 0.4)):
-    """Train one Run with Adam (as the Solver would) and look inside it every few steps.
+    """Train one Run with Adam and the Solver's training step, looking inside every few steps.
 
     Every ``every`` steps, before the update, it records (a) the distribution of the inputs of
     the ReLUs of one hidden layer over the probe examples (Ioffe and Szegedy, 2015, figure 1)
@@ -262,50 +261,75 @@ def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1,
     if not 0 <= unit < run.hidden_dims[layer - 1]:
         raise ValueError(f"unit is {unit!r}, expected 0..{run.hidden_dims[layer - 1] - 1}")
     X, y = data["X_train"], data["y_train"]
-    num_train = X.shape[0]
     model = run.build(input_dim=int(np.prod(X.shape[1:])))
-    names = list(model.params)
-    configs = {name: {"learning_rate": run.learning_rate} for name in names}
-    step_sizes = np.asarray(step_sizes, dtype=np.float64)
-
-    steps, percentiles, spreads, losses, grad_changes, loss_history = [], [], [], [], [], []
-    for t in range(run.num_iterations(num_train)):
-        batch = np.random.choice(num_train, run.batch_size)  # the Solver's draw
-        loss, grads = model.loss(X[batch], y[batch])
-        loss_history.append(float(loss))
-        if t % every == 0:
-            inputs = _unit_inputs(model, probe, layer)
-            p15, p50, p85 = np.percentile(inputs, [15, 50, 85], axis=0)
-            steps.append(t)
-            percentiles.append((p15[unit], p50[unit], p85[unit]))
-            spreads.append(p85 - p15)
-            params, bn_params = dict(model.params), copy.deepcopy(model.bn_params)
-            flat = np.concatenate([grads[name].ravel() for name in names])
-            row_losses, row_changes = [], []
-            for eta in step_sizes:
-                model.params = {name: params[name] - eta * grads[name] for name in names}
-                moved_loss, moved_grads = model.loss(X[batch], y[batch])
-                moved = np.concatenate([moved_grads[name].ravel() for name in names])
-                row_losses.append(float(moved_loss))
-                row_changes.append(float(np.linalg.norm(moved - flat)))
-            model.params, model.bn_params = params, bn_params
-            losses.append(row_losses)
-            grad_changes.append(row_changes)
-        for name in names:  # the Solver's update, parameter by parameter
-            model.params[name], configs[name] = optim.adam(
-                model.params[name], grads[name], configs[name]
-            )
+    probed = _ProbedModel(model, probe, layer, unit, every, np.asarray(step_sizes, np.float64))
+    # The Solver trains the probed model exactly as train() trains the plain one: same
+    # minibatches, same Adam updates (the validation data is never used: no accuracy checks).
+    solver = Solver(probed, {"X_train": X, "y_train": y, "X_val": X[:1], "y_val": y[:1]},
+                    num_epochs=run.num_epochs, batch_size=run.batch_size, update_rule="adam",
+                    optim_config={"learning_rate": run.learning_rate}, verbose=False)
+    for _ in range(run.num_iterations(X.shape[0])):
+        solver._step()
 
     return Trace(
         run=run,
-        steps=np.array(steps),
-        percentiles=np.array(percentiles, dtype=np.float64),
-        spreads=np.array(spreads, dtype=np.float64),
-        step_sizes=step_sizes,
-        losses=np.array(losses, dtype=np.float64),
-        grad_changes=np.array(grad_changes, dtype=np.float64),
-        loss_history=np.array(loss_history, dtype=np.float64),
+        steps=np.array(probed.steps),
+        percentiles=np.array(probed.percentiles, dtype=np.float64),
+        spreads=np.array(probed.spreads, dtype=np.float64),
+        step_sizes=probed.step_sizes,
+        losses=np.array(probed.losses, dtype=np.float64),
+        grad_changes=np.array(probed.grad_changes, dtype=np.float64),
+        loss_history=np.array(solver.loss_history, dtype=np.float64),
     )
+
+
+class _ProbedModel:
+    """A model as the Solver sees it, probed before every ``every``-th update.
+
+    ``params`` is the model's own dict, so the Solver's updates reach the model. Every training
+    call (``loss(X, y)``) returns the model's loss and gradients; on calls 0, every, 2 * every,
+    ... it first records what trace() describes, restoring the parameters, the batchnorm
+    running averages and the random state it touched.
+    """
+
+    def __init__(self, model, probe, layer, unit, every, step_sizes):
+        self.model, self.params = model, model.params
+        self.probe, self.layer, self.unit, self.every = probe, layer, unit, every
+        self.step_sizes = step_sizes
+        self.calls = 0
+        self.steps, self.percentiles, self.spreads, self.losses, self.grad_changes = (
+            [], [], [], [], [])
+
+    def loss(self, X, y=None):
+        if y is None:
+            return self.model.loss(X)
+        loss, grads = self.model.loss(X, y)
+        if self.calls % self.every == 0:
+            self._record(X, y, grads)
+        self.calls += 1
+        return loss, grads
+
+    def _record(self, X, y, grads):
+        model = self.model
+        inputs = _unit_inputs(model, self.probe, self.layer)
+        p15, p50, p85 = np.percentile(inputs, [15, 50, 85], axis=0)
+        self.steps.append(self.calls)
+        self.percentiles.append((p15[self.unit], p50[self.unit], p85[self.unit]))
+        self.spreads.append(p85 - p15)
+        names = list(model.params)
+        params, bn_params = dict(model.params), copy.deepcopy(model.bn_params)
+        flat = np.concatenate([grads[name].ravel() for name in names])
+        row_losses, row_changes = [], []
+        for eta in self.step_sizes:
+            model.params.update({name: params[name] - eta * grads[name] for name in names})
+            moved_loss, moved_grads = model.loss(X, y)
+            moved = np.concatenate([moved_grads[name].ravel() for name in names])
+            row_losses.append(float(moved_loss))
+            row_changes.append(float(np.linalg.norm(moved - flat)))
+        model.params.update(params)
+        model.bn_params = bn_params
+        self.losses.append(row_losses)
+        self.grad_changes.append(row_changes)
 
 
 # ---------------------------------------------------------------------------------------------

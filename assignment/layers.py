@@ -14,7 +14,7 @@ Shape letters used in the docstrings:
 
 Numerical conventions (as in CS231n):
 
-- ReLU: the subgradient at exactly 0 is taken to be 0 (``dx = dout * (x > 0)``).
+- ReLU: at exactly 0, where ReLU has no derivative, the (sub)gradient is taken to be 0.
 - Batch normalization normalizes with the *biased* minibatch variance (divide by ``N``), adds
   ``eps`` (default ``1e-5``) to the variance before the square root, and keeps exponentially
   decaying running averages ``running = momentum * running + (1 - momentum) * batch_statistic``
@@ -24,8 +24,8 @@ Numerical conventions (as in CS231n):
   variance and the same ``eps``; train and test mode compute the same thing.
 - Dropout is *inverted* dropout: ``p`` is the probability of KEEPING a unit, kept units are
   scaled by ``1 / p`` at training time, so test mode is the identity. The mask is drawn as
-  ``np.random.rand(*x.shape) < p`` from numpy's global random state, after
-  ``np.random.seed(dropout_param['seed'])`` when a seed is given: the same draws as CS231n.
+  ``np.random.rand(*x.shape) < p`` (True: the unit is kept) from numpy's global random state,
+  after ``np.random.seed(dropout_param['seed'])`` when a seed is given: the same draws as CS231n.
 - Outputs and gradients keep the floating dtype of ``x`` (float32 in, float32 out). Gradient
   checks should be done in float64.
 
@@ -178,7 +178,7 @@ def affine_forward(x, w, b):
     _check_shape("b", b, (M,), fn, f" to match w of shape {w.shape}")
     out = None
     # TODO: Implement the affine forward pass. Store the result in out. You will need to
-    # reshape the input into rows (x.reshape(N, -1)).
+    # reshape the input into rows.
     ### BEGIN SOLUTION
     out = x.reshape(N, D) @ w + b
     ### END SOLUTION
@@ -347,10 +347,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     averages are used to normalize data at test time.
 
     At each timestep we update the running averages for mean and variance using an exponential
-    decay based on the momentum parameter:
-
-        running_mean = momentum * running_mean + (1 - momentum) * sample_mean
-        running_var = momentum * running_var + (1 - momentum) * sample_var
+    decay based on the momentum parameter: the new running mean is ``momentum`` times the old
+    one plus ``1 - momentum`` times the minibatch mean, and the same for the variance.
 
     The original paper (Ioffe and Szegedy, https://arxiv.org/abs/1502.03167) estimates the test
     statistics from a large number of training images instead; running averages avoid that
@@ -370,8 +368,9 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: in train mode a BatchNormCache(x_centered (N, D), gamma (D,), inv_std (D,)) for
-      the backward pass; None in test mode (there is no backward pass through test mode)
+    - cache: in train mode, a tuple of the values your backward passes need (a
+      BatchNormCache, defined at the top of this file, is one choice; any tuple of your own
+      design is accepted); None in test mode (there is no backward pass through test mode)
     """
     fn = "batchnorm_forward"
     _check_float_array("x", x, ndim=2, fn=fn)
@@ -453,17 +452,12 @@ def _check_norm_backward(dout, cache, fn, forward):
 def batchnorm_backward(dout, cache):
     """Backward pass for batch normalization, stage by stage through the computational graph.
 
-    Forward graph (per feature, over the N rows)::
-
-        mu = mean(x); xmu = x - mu; var = mean(xmu**2); std = sqrt(var + eps)
-        inv_std = 1 / std; x_hat = xmu * inv_std; out = gamma * x_hat + beta
-
-    Each stage below is the backward of one node of this graph, in reverse order.
-    batchnorm_backward_alt computes the same gradients from a simplified closed form.
+    For this implementation, write out a computation graph for batch normalization on paper and
+    propagate gradients backward through intermediate nodes.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, D)
-    - cache: BatchNormCache from batchnorm_forward in train mode
+    - cache: Variable of intermediates from batchnorm_forward (train mode)
 
     Returns a tuple of:
     - dx: Gradient with respect to inputs x, of shape (N, D)
@@ -474,7 +468,7 @@ def batchnorm_backward(dout, cache):
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables. Work out the derivatives on paper first, node by node of
-    # the computational graph above, then implement them one stage at a time.
+    # your forward pass's computational graph, then implement them one stage at a time.
     ### BEGIN SOLUTION
     xmu, gamma, inv_std = cache
     N = dout.shape[0]
@@ -502,19 +496,16 @@ def batchnorm_backward(dout, cache):
 
 
 def batchnorm_backward_alt(dout, cache):
-    """Backward pass for batch normalization, from a simplified closed form.
+    """Alternative backward pass for batch normalization.
 
-    With dx_hat = dout * gamma, the derivative of the whole batch norm simplifies to
+    For this implementation you should work out the derivatives for the batch normalization
+    backward pass on paper and simplify as much as possible (the notebook section "A simpler
+    backward pass" says what to show). You should be able to derive a simple expression for
+    the backward pass; it computes the same gradients as batchnorm_backward with far fewer
+    passes over memory.
 
-        dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat))
-
-    (sums over the batch, per feature), and since sum(dx_hat) = gamma * dbeta and
-    sum(dx_hat * x_hat) = gamma * dgamma,
-
-        dx = gamma * inv_std * (dout - (dbeta + x_hat * dgamma) / N)
-
-    needs no (N, D) array besides dout, the cached x_centered (x_hat = x_centered * inv_std)
-    and dx itself. This takes a third of the sweeps over memory of batchnorm_backward.
+    Note: This implementation should expect to receive the same cache variable as
+    batchnorm_backward, but might not use all of the values in the cache.
 
     Inputs / outputs: same as batchnorm_backward.
     """
@@ -564,7 +555,8 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: LayerNormCache(x_hat (N, D), gamma (D,), inv_std (N, 1)) for the backward pass
+    - cache: a tuple of the values your backward pass needs (a LayerNormCache, defined at the
+      top of this file, is one choice; any tuple of your own design is accepted)
     """
     fn = "layernorm_forward"
     _check_float_array("x", x, ndim=2, fn=fn)
@@ -598,14 +590,12 @@ def layernorm_forward(x, gamma, beta, ln_param):
 def layernorm_backward(dout, cache):
     """Backward pass for layer normalization.
 
-    The closed form of batchnorm_backward_alt, with sums over the D features of each row
-    instead of over the N rows of each feature (dx_hat = dout * gamma):
-
-        dx = inv_std / D * (D * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat))
+    For this implementation, you can heavily rely on the work you've done already for batch
+    normalization.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, D)
-    - cache: LayerNormCache from layernorm_forward
+    - cache: Variable of intermediates from layernorm_forward
 
     Returns a tuple of:
     - dx: Gradient with respect to inputs x, of shape (N, D)
@@ -686,8 +676,8 @@ def dropout_forward(x, dropout_param):
 
     if mode == "train":
         # TODO: Implement training phase forward pass for inverted dropout. Store the dropout
-        # mask in the mask variable: draw it exactly as (np.random.rand(*x.shape) < p) / p so
-        # that your numbers match the reference outputs.
+        # mask in the mask variable. Keep the units where np.random.rand(*x.shape) < p (one
+        # call, no other random draws) so that your numbers match the reference outputs.
         ### BEGIN SOLUTION
         mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
         out = x * mask

@@ -118,11 +118,6 @@ def sgd_momentum(w, dw, config=None):
     - velocity: Array of shape S, a moving average of the gradients
       (default ``np.zeros_like(w)``).
 
-    The update is::
-
-        v = momentum * v - learning_rate * dw
-        next_w = w + v
-
     Inputs:
     - w: Array of shape S, current weights.
     - dw: Array of shape S, gradient of the loss with respect to w.
@@ -144,8 +139,6 @@ def sgd_momentum(w, dw, config=None):
     next_w = None
     # TODO: Implement the momentum update formula. Store the updated value in
     # the next_w variable. You should also use and update the velocity v.
-    # Hint: integrate the velocity first (v = momentum * v - learning_rate * dw),
-    # then step the weights along the new velocity.
     ### BEGIN SOLUTION
     v = config["momentum"] * v - config["learning_rate"] * dw
     next_w = w + v
@@ -167,11 +160,6 @@ def rmsprop(w, dw, config=None):
       (default 1e-8).
     - cache: Array of shape S, moving average of second moments of gradients
       (default ``np.zeros_like(w)``).
-
-    The update is::
-
-        cache = decay_rate * cache + (1 - decay_rate) * dw**2
-        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
 
     Inputs:
     - w: Array of shape S, current weights.
@@ -197,7 +185,7 @@ def rmsprop(w, dw, config=None):
     # config['cache'].
     # Hint: epsilon is added to the square root of the cache, not inside it.
     ### BEGIN SOLUTION
-    # Same formula as in the docstring, written with in-place operations on new
+    # The RMSProp formula, written with in-place operations on new
     # arrays (never on the caller's) to halve the passes over memory: the update
     # runs once per parameter per iteration.
     decay_rate = config["decay_rate"]
@@ -232,15 +220,6 @@ def adam(w, dw, config=None):
     - t: Iteration number (default 0). It is incremented BEFORE it is used, so
       the first update uses t = 1 (as CS231n's 2021+ solutions and the Adam
       paper; the notebooks' expected values assume this).
-
-    The update is::
-
-        t = t + 1
-        m = beta1 * m + (1 - beta1) * dw
-        v = beta2 * v + (1 - beta2) * dw**2
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
 
     Inputs:
     - w: Array of shape S, current weights.

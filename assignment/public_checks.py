@@ -1,7 +1,7 @@
 """Public checks of the functions you write: ``python -m assignment check [PART]``.
 
-Each part (affine, relu, losses, batchnorm, layernorm, dropout, fc_net, optim) is a list of
-checks. A check calls your code on small seeded inputs and compares it with something that does
+Each part (affine, relu, losses, batchnorm, layernorm, dropout, fc_net, optim, solver) is a list
+of checks. A check calls your code on small seeded inputs and compares it with something that does
 not need the answer: centred-difference numerical gradients of your own forward pass (in
 float64), properties the output must have (batch norm output has per-feature mean beta and
 standard deviation gamma, inverted dropout keeps the mean), and the update rules' first steps.
@@ -181,7 +181,8 @@ def affine_forward_values():
     err = rel_error(out, correct)
     if err > 1e-7:
         raise Failed(f"rel. error {err:.2g} against the expected values (must be < 1e-07)",
-                     "out = x_rows @ w + b, with b added to every row")
+                     "flatten each example into a row of D features; b is added to every "
+                     "row")
     return f"rel. error {err:.1e}"
 
 
@@ -233,8 +234,8 @@ def relu_backward_gradient():
     _, cache = layers.relu_forward(x)
     dx = layers.relu_backward(dout, cache)
     num = num_grad(lambda v: layers.relu_forward(v)[0], x, dout)
-    return _grad_check("dx", dx, num, 10, "dx is dout where the forward INPUT was positive and 0 "
-                       "elsewhere (the subgradient at 0 is 0)")
+    return _grad_check("dx", dx, num, 10, "which entries pass the gradient is decided by the "
+                       "forward INPUT (in the cache), not by dout; the subgradient at 0 is 0")
 
 
 def relu_subgradient_at_zero():
@@ -317,7 +318,8 @@ def batchnorm_forward_train():
     expected_std = gamma * np.sqrt(x.var(0) / (x.var(0) + 1e-5))
     if rel_error(mean, beta) > 1e-6 or rel_error(std, expected_std) > 1e-4:
         N = x.shape[0]
-        hint = "out = gamma * (x - mean) / sqrt(var + eps) + beta, statistics over the batch"
+        hint = ("normalize every feature with its batch mean and variance (eps added to the "
+                "variance), then scale by gamma and shift by beta")
         if rel_error(std, gamma * np.sqrt((N - 1) / N)) < 1e-4:
             hint = "use the biased variance (divide by N, np.var's default), not N - 1"
         elif rel_error(out, _normalize_ref(x, 1) * gamma + beta) < 1e-6:
@@ -493,7 +495,8 @@ def layernorm_forward_values():
     ok_mean = np.max(np.abs(z.mean(axis=1))) < 1e-6
     ok_std = rel_error(z.std(axis=1), np.sqrt(x.var(1) / (x.var(1) + 1e-5))) < 1e-4
     if not (ok_mean and ok_std):
-        hint = "out = gamma * (x - row mean) / sqrt(row var + eps) + beta"
+        hint = ("normalize every example (row) with its own mean and variance (eps added to "
+                "the variance), then scale by gamma and shift by beta")
         if rel_error(out, _normalize_ref(x, 0) * gamma + beta) < 1e-6:
             hint = "layer norm normalizes each example (row) over its features (axis 1)"
         elif ok_mean and rel_error(z.std(axis=1), np.sqrt(6 / 7) * np.ones(3)) < 1e-3:
@@ -598,7 +601,8 @@ def dropout_backward_gradient():
     _, cache = layers.dropout_forward(x, dict(param))
     dx = layers.dropout_backward(dout, cache)
     num = num_grad(lambda v: layers.dropout_forward(v, dict(param))[0], x, dout)
-    return _grad_check("dx", dx, num, 10, "dx = dout * mask, with the scaled mask of the forward")
+    return _grad_check("dx", dx, num, 10, "the backward pass must use the very mask the forward "
+                       "pass drew, scaled the same way (it is in the cache)")
 
 
 def dropout_test_mode_and_keep_all():
@@ -864,7 +868,7 @@ def sgd_momentum_steps():
                                              {"learning_rate": lr, "momentum": mu})
     if rel_error(w1, w - lr * dw1) > 1e-8:
         raise Failed("first step differs from w - learning_rate * dw",
-                     "v = momentum * v - learning_rate * dw; next_w = w + v")
+                     "from a zero velocity the first momentum step equals a plain SGD step")
     v1 = -lr * dw1
     if rel_error(w2, w1 + mu * v1 - lr * dw2) > 1e-8:
         hint = "store the new velocity in config['velocity']"
@@ -882,8 +886,8 @@ def rmsprop_steps():
     # cache = 0.01 * dw**2 after one step (decay 0.99), so dw / sqrt(cache) = 10 * sign(dw).
     if rel_error(w1, w - 10 * lr * np.sign(dw1)) > 1e-5:
         raise Failed("first step is not -10 * learning_rate * sign(dw) (decay_rate 0.99)",
-                     "cache = decay * cache + (1 - decay) * dw**2; next_w = w - lr * dw / "
-                     "(sqrt(cache) + eps)")
+                     "the cache is a decaying average of the squared gradients, and each "
+                     "weight's step is scaled by the square root of its own cache entry")
     cache2 = 0.99 * 0.01 * dw1**2 + 0.01 * dw2**2
     if rel_error(config.get("cache"), cache2) > 1e-8:
         raise Failed("config['cache'] after two steps is wrong",
@@ -897,7 +901,7 @@ def adam_steps():
     lr = 1e-3
     w, dw1, dw2, w1, w2, config = _two_steps(optim.adam, {"learning_rate": lr})
     if rel_error(w1, w - lr * np.sign(dw1)) > 1e-4:
-        hint = "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), with t incremented first"
+        hint = "correct the bias of both moment estimates for step t (t incremented first)"
         if rel_error(w1, w - lr * 0.1 / math.sqrt(0.001) * np.sign(dw1)) < 1e-4:
             hint = "bias correction missing: " + hint
         raise Failed("first step is not -learning_rate * sign(dw)", hint)
@@ -946,6 +950,88 @@ def update_rules_keep_inputs_and_dtype():
             raise Failed(f"{rule}: next_w has shape {np.shape(next_w)} or equals w",
                          "next_w is w after one step, of w's shape")
     return "inputs unchanged; float32 kept"
+class _SquaredLossModel:
+    """A linear model with a squared loss, in the model API the Solver expects.
+
+    loss(X) returns the scores X @ W + b (N, C); loss(X, y) returns 0.5 * mean over the batch
+    of the squared distance between the scores and the one-hot labels, and its gradients.
+    ``calls`` records (batch size, test mode?) of every call.
+    """
+
+    def __init__(self, D=3, C=2):
+        rng = np.random.default_rng(12)
+        self.params = {"W": 0.1 * rng.normal(size=(D, C)), "b": np.zeros(C)}
+        self.calls = []
+
+    def loss(self, X, y=None):
+        self.calls.append((X.shape[0], y is None))
+        scores = X @ self.params["W"] + self.params["b"]
+        if y is None:
+            return scores
+        N = X.shape[0]
+        diff = scores - np.eye(scores.shape[1])[y]
+        grads = {"W": X.T @ diff / N, "b": diff.sum(axis=0) / N}
+        return 0.5 * float(np.sum(diff**2)) / N, grads
+
+
+def _solver_data():
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(10, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    return {"X_train": X, "y_train": y, "X_val": X[:4], "y_val": y[:4]}
+
+
+def solver_step_reference():
+    """Solver._step: a seeded run of 6 steps gives the reference losses and parameters."""
+    solver_mod = _mod("solver")
+    model = _SquaredLossModel()
+    solver = solver_mod.Solver(model, _solver_data(), update_rule="sgd_momentum",
+                               optim_config={"learning_rate": 0.1}, batch_size=4, num_epochs=0,
+                               verbose=False)
+    np.random.seed(231)
+    for _ in range(6):
+        solver._step()
+    losses = np.array(solver.loss_history)
+    expected_losses = np.array([0.52641018453, 0.30126614054, 0.09812046272, 0.15895728989,
+                                0.25803995068, 0.41421938465])
+    expected_W = np.array([[-0.08066854585, 0.72707413900], [-0.05915073756, 0.27307153277],
+                           [-0.00397375328, 0.38413569434]])
+    expected_b = np.array([0.11692990310, 0.77257036223])
+    if losses.shape != (6,):
+        raise Failed(f"loss_history has {losses.size} entries after 6 steps, expected 6",
+                     "compute the loss and gradients once per step")
+    err = max(rel_error(losses, expected_losses), rel_error(model.params["W"], expected_W),
+              rel_error(model.params["b"], expected_b))
+    if err > 1e-6:
+        hint = ("draw the minibatch with one np.random.choice(num_train, batch_size) per step, "
+                "update every parameter with its own config and keep the returned config")
+        if rel_error(losses[:1], expected_losses[:1]) < 1e-6:
+            hint = ("the first loss is right, later ones are not: store the updated weights "
+                    "and each parameter's returned config (the momentum) back")
+        raise Failed(f"rel. error {err:.2g} against the reference run (must be < 1e-06)", hint)
+    return f"losses and parameters, rel. error {err:.1e}"
+
+
+def solver_check_accuracy():
+    """Solver.check_accuracy classifies in test mode, in batches, and counts correctly."""
+    solver_mod = _mod("solver")
+    model = _SquaredLossModel()
+    data = _solver_data()
+    model.params["W"] = np.array([[-1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    solver = solver_mod.Solver(model, data, verbose=False)
+    acc = solver.check_accuracy(data["X_train"], data["y_train"], batch_size=3)
+    sizes = [n for n, _ in model.calls]
+    if any(not test_mode for _, test_mode in model.calls):
+        raise Failed("the model was called with labels",
+                     "classify in test mode: call model.loss(X_batch) without y")
+    if sorted(sizes) != [1, 3, 3, 3]:
+        raise Failed(f"the model saw batches of sizes {sizes}, expected 3, 3, 3, 1",
+                     "split the N examples into batches of at most batch_size")
+    if acc is None or not math.isclose(acc, 0.7, rel_tol=1e-12):
+        raise Failed(f"accuracy {acc!r}, expected 0.7 (7 of 10 right)",
+                     "the predicted class is the one with the highest score; divide the "
+                     "number of correct predictions by N")
+    return "accuracy 0.7 in batches 3, 3, 3, 1"
 
 
 PARTS = {
@@ -964,6 +1050,7 @@ PARTS = {
                fc_net_regularization, fc_net_initial_losses, fc_net_test_mode),
     "optim": (sgd_momentum_steps, rmsprop_steps, adam_steps, adam_continues_from_state,
               update_rules_keep_inputs_and_dtype),
+    "solver": (solver_step_reference, solver_check_accuracy),
 }
 
 

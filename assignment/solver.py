@@ -329,30 +329,65 @@ class Solver:
         """Make a single gradient update. This is called by train() and should not
         be called manually.
 
-        Raises TrainingDiverged (before updating anything but loss_history) if
-        the loss is NaN or infinite.
+        One step is: a minibatch of the training data, the model's loss and gradients on it,
+        and one update of every parameter of ``self.model.params``.
+
+        Conventions (a seeded run then gives the reference numbers of the notebook):
+        - the minibatch is ``self.batch_size`` training examples (rows of ``self.X_train``
+          and ``self.y_train``) chosen by ONE call ``np.random.choice(num_train,
+          self.batch_size)`` on numpy's global random state (with replacement, as CS231n),
+          and no other random draws;
+        - every parameter ``p`` is updated by ``self.update_rule`` (signature
+          ``update(w, dw, config) -> (next_w, config)``, see optim.py) with its own config
+          ``self.optim_configs[p]``; the returned weights and config replace the old ones.
+
+        Given code records the loss in ``loss_history`` and raises TrainingDiverged (before
+        any parameter is updated) if it is NaN or infinite.
         """
-        # Make a minibatch of training data
+        loss, grads = None, None
+        # TODO: Sample a minibatch of the training data and compute the model's loss and
+        # gradients on it. Store them in loss and grads.
+        ### BEGIN SOLUTION
         num_train = self.X_train.shape[0]
         batch_mask = np.random.choice(num_train, self.batch_size)
         X_batch = self.X_train[batch_mask]
         y_batch = self.y_train[batch_mask]
-
-        # Compute loss and gradient
         loss, grads = self.model.loss(X_batch, y_batch)
+        ### END SOLUTION
+
+        self._record_loss(loss, grads)
+
+        # TODO: Update every parameter of the model with the update rule and the parameter's
+        # own config, and store the results back into the model and into self.optim_configs.
+        ### BEGIN SOLUTION
+        for p, w in self.model.params.items():
+            next_w, next_config = self.update_rule(w, grads[p], self.optim_configs[p])
+            self.model.params[p] = next_w
+            self.optim_configs[p] = next_config
+        ### END SOLUTION
+        self.iteration += 1
+
+    def _record_loss(self, loss, grads):
+        """Append ``loss`` (as a float) to loss_history; raise TrainingDiverged if not finite.
+
+        Raises TypeError if loss or grads were not computed (None) or grads does not hold a
+        gradient for every parameter.
+        """
+        if loss is None or not isinstance(grads, dict):
+            raise TypeError(
+                "Solver._step: loss or grads is None; compute the model's loss and gradients "
+                "on the minibatch and store them in loss and grads"
+            )
+        missing = [p for p in self.model.params if p not in grads]
+        if missing:
+            raise TypeError(
+                f"Solver._step: grads has no gradient for parameter(s) {', '.join(missing)}; "
+                "model.loss(X, y) must return a gradient for every key of model.params"
+            )
         loss = float(loss)
         self.loss_history.append(loss)
         if not math.isfinite(loss):
             raise TrainingDiverged(self.iteration + 1, self.epoch + 1, self.num_epochs, loss)
-
-        # Perform a parameter update
-        for p, w in self.model.params.items():
-            dw = grads[p]
-            config = self.optim_configs[p]
-            next_w, next_config = self.update_rule(w, dw, config)
-            self.model.params[p] = next_w
-            self.optim_configs[p] = next_config
-        self.iteration += 1
 
     def _checkpoint_state(self):
         """Return the dict written to a checkpoint file.
@@ -489,14 +524,18 @@ class Solver:
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """Check accuracy of the model on the provided data.
 
+        The model classifies in test mode (``self.model.loss(X_batch)``, without labels,
+        returns class scores of shape (batch, C)); the predicted class of an example is the
+        one with the highest score.
+
         Inputs:
         - X: Array of data, of shape (N, d_1, ..., d_k)
         - y: Array of labels, of shape (N,)
         - num_samples: If not None, subsample the data and only test the model
-          on num_samples datapoints (drawn with np.random.choice(N, num_samples),
-          as CS231n).
+          on num_samples datapoints, drawn with np.random.choice(N, num_samples) (as
+          CS231n, with replacement) when N > num_samples.
         - batch_size: Split X and y into batches of this size to avoid using
-          too much memory.
+          too much memory: the model never sees more than batch_size examples at once.
 
         Returns:
         - acc: Scalar (float) giving the fraction of instances that were
@@ -510,23 +549,22 @@ class Solver:
             )
         _check_int("batch_size", batch_size, 1)
 
-        # Maybe subsample the data. Index the batches through the sample so that
-        # only one batch of X is copied at a time.
-        mask = None
+        num_correct, num_classified = 0, 0
+        # TODO: Classify the examples (all N, or the num_samples drawn as the docstring says)
+        # with the model in test mode, in batches of at most batch_size examples. Count the
+        # examples classified in num_classified and the correct predictions in num_correct.
+        # Index X batch by batch so that only one batch is copied at a time.
+        ### BEGIN SOLUTION
+        rows_to_classify = np.arange(N)
         if num_samples is not None and N > num_samples:
-            mask = np.random.choice(N, num_samples)
-            N = num_samples
-
-        # Compute predictions in batches
-        num_correct = 0
-        for start in range(0, N, batch_size):
-            if mask is None:
-                rows = slice(start, start + batch_size)
-            else:
-                rows = mask[start : start + batch_size]
+            rows_to_classify = np.random.choice(N, num_samples)
+        for start in range(0, len(rows_to_classify), batch_size):
+            rows = rows_to_classify[start : start + batch_size]
             scores = self.model.loss(X[rows])
             num_correct += int(np.count_nonzero(np.argmax(scores, axis=1) == y[rows]))
-        return num_correct / N
+            num_classified += len(rows)
+        ### END SOLUTION
+        return num_correct / num_classified
 
     def train(self):
         """Run optimization to train the model.

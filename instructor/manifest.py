@@ -55,8 +55,9 @@ PRIVATE_PREFIXES = {
 PRODUCT_PREFIXES = ("build/", "dist/")
 EXCLUDED_PREFIXES = (*PRIVATE_PREFIXES, *PRODUCT_PREFIXES)
 
-# Glob patterns (fnmatch on the relative POSIX path) left out.
-EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", ".coverage")
+# Glob patterns (fnmatch on the relative POSIX path) left out. (".git" is a file, not a
+# folder, in a `git worktree` checkout.)
+EXCLUDED_GLOBS = ("*.pyc", "*.egg-info/*", "*.egg-info", ".coverage", ".git", "*/.git")
 
 # The only files of datasets/ that ship; the data itself is downloaded by the student.
 DATASET_FILES = frozenset({"datasets/get_datasets.sh", "datasets/README.md"})
@@ -80,6 +81,7 @@ HIDDEN_TESTS = (
     "tests/test_layer_utils.py",
     "tests/test_fc_net.py",
     "tests/test_optim.py",
+    "tests/test_solver_step.py",
     "tests/test_experiments.py",
     "tests/test_batchnorm*.py",
 )
@@ -90,6 +92,7 @@ TOOLING_TESTS = (
     "tests/test_public_checks.py",
     "tests/test_grading*.py",
     "tests/test_run_notebooks.py",
+    "tests/test_notebook_plants.py",
     "tests/test_bench*.py",
     "tests/test_ci.py",
 )

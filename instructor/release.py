@@ -65,7 +65,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import makefile, manifest, markers, references, sections
+from instructor import given as given_mod
+from instructor import leaks, makefile, manifest, markers, references, sections
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_ANSWER = "**Your Answer:**"
@@ -257,6 +258,16 @@ def notebook_headings(nb):
     return out
 
 
+def _cell_kind(cell):
+    return "markdown" if cell.get("cell_type") == "markdown" else "code"
+
+
+def parse_cell(cell, where):
+    """markers.parse of a notebook cell's source: markdown markers in markdown cells, code
+    markers in the others. `where` names the cell in messages ("notebooks/X.ipynb cell 3")."""
+    return markers.parse(_cell_source(cell), where, kind=_cell_kind(cell))
+
+
 def _parse_notebook(nb, rel):
     """Parse every cell of a notebook dict.
 
@@ -270,20 +281,13 @@ def _parse_notebook(nb, rel):
         kind = cell.get("cell_type")
         text = _cell_source(cell)
         where = f"{rel} cell {index}"
-        parsed = markers.parse(text, where)
+        parsed = parse_cell(cell, where)
         messages = None
         if kind == "markdown":
             for line in text.splitlines():
                 h = _heading(line)
-                if h and h.strip() not in (markers.BEGIN.lstrip("# "), markers.END.lstrip("# ")):
+                if h:
                     section = h
-            if parsed.regions:
-                first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-                if first != NOTEBOOK_ANSWER:
-                    raise ReleaseError(
-                        f"{where}:1: a markdown cell with a solution region must be an inline-"
-                        f"question answer cell starting with {NOTEBOOK_ANSWER!r}, got {first!r}"
-                    )
         elif kind == "code":
             if parsed.regions:
                 py = _ipython_to_python(text)
@@ -303,31 +307,34 @@ def _parse_notebook(nb, rel):
     return result
 
 
-def _py_messages(rel, parsed, names, src):
+def _py_messages(rel, parsed, names, src, stubbed):
+    """The stub message of each region of a .py file whose function is in `stubbed` (None for
+    the others). Raises ReleaseError (file:line, the function) if a stubbed function has no
+    notebook section in instructor/sections.py or its section is not a heading there."""
     messages = []
     headings_cache = {}
     for region, name in zip(parsed.regions, names, strict=True):
-        where = sections.SECTIONS.get(name)
-        if where is None:
-            raise ReleaseError(
-                f"{rel}:{region.begin + 1}: no entry for function {name!r} in "
-                "instructor/sections.py SECTIONS: add where its notebook section checks it"
-            )
-        if where.notebook:
-            nb_path = Path(src) / "notebooks" / where.notebook
-            if where.notebook not in headings_cache:
-                if not nb_path.exists():
-                    raise ReleaseError(
-                        f"{rel}:{region.begin + 1}: instructor/sections.py sends {name!r} to "
-                        f"notebooks/{where.notebook}, which does not exist"
-                    )
-                headings_cache[where.notebook] = notebook_headings(read_notebook(nb_path))
-            if where.section not in headings_cache[where.notebook]:
+        if name not in stubbed:
+            messages.append(None)
+            continue
+        try:
+            where = sections.lookup(name)
+        except sections.SectionError as e:
+            raise ReleaseError(f"{rel}:{region.begin + 1}: {e}") from None
+        nb_path = Path(src) / "notebooks" / where.notebook
+        if where.notebook not in headings_cache:
+            if not nb_path.exists():
                 raise ReleaseError(
-                    f"{rel}:{region.begin + 1}: instructor/sections.py sends {name!r} to section "
-                    f"{where.section!r} of notebooks/{where.notebook}, which has no such markdown "
-                    f"heading; its headings: {headings_cache[where.notebook]}"
+                    f"{rel}:{region.begin + 1}: instructor/sections.py sends {name!r} to "
+                    f"notebooks/{where.notebook}, which does not exist"
                 )
+            headings_cache[where.notebook] = notebook_headings(read_notebook(nb_path))
+        if where.section not in headings_cache[where.notebook]:
+            raise ReleaseError(
+                f"{rel}:{region.begin + 1}: instructor/sections.py sends {name!r} to section "
+                f"{where.section!r} of notebooks/{where.notebook}, which has no such markdown "
+                f"heading; its headings: {headings_cache[where.notebook]}"
+            )
         messages.append(sections.stub_message(name, where))
     return messages
 
@@ -406,7 +413,7 @@ def render_mixed(src, rel, stub_names):
     """
     text = (Path(src) / rel).read_text(encoding="utf-8")
     parsed, names = _parse_python(text, rel)
-    messages = _py_messages(rel, parsed, names, src)
+    messages = _py_messages(rel, parsed, names, src, stub_names)
     out, pos = [], 0
     for region, name, message in zip(parsed.regions, names, messages, strict=True):
         out.extend(parsed.lines[pos : region.begin])
@@ -429,10 +436,11 @@ def region_functions(src):
     return out
 
 
-def _render_file(src, rel, mode, mentions):
+def _render_file(src, rel, mode, mentions, given=()):
     """(bytes, number of regions, notes) of one file in the given mode ('student' or 'solution').
 
     `mentions` is references.patterns() for the source (the Makefile's rules are dropped by it).
+    `given`: functions whose regions the student mode renders like the solution (not counted).
     """
     path = Path(src) / rel
     if rel == "Makefile":
@@ -452,10 +460,12 @@ def _render_file(src, rel, mode, mentions):
         if not parsed.regions:
             return path.read_bytes(), 0, []
         if mode == "student":
-            out = markers.render_student(parsed, _py_messages(rel, parsed, names, src))
+            stubbed = set(names) - set(given)
+            out = render_mixed(src, rel, stubbed)
+            count = sum(name in stubbed for name in names)
         else:
-            out = markers.render_solution(parsed)
-        return out.encode("utf-8"), len(parsed.regions), []
+            out, count = markers.render_solution(parsed), len(parsed.regions)
+        return out.encode("utf-8"), count, []
     if rel.endswith(".ipynb"):
         nb = read_notebook(path)
         fn = _student_notebook if mode == "student" else _solution_notebook
@@ -538,7 +548,7 @@ def _check_output(root, files, src, mentions):
                 )
 
 
-def _build(src, out, mode):
+def _build(src, out, mode, given=()):
     src = Path(src).resolve()
     out = Path(out).resolve()
     if out.is_relative_to(src):
@@ -555,7 +565,7 @@ def _build(src, out, mode):
         files = sorted([*files, "README.md"])
     mentions = references.patterns(private_files(src))
     for rel in files:
-        data, count, notes = _render_file(src, rel, mode, mentions)
+        data, count, notes = _render_file(src, rel, mode, mentions, given)
         path = src / rel
         executable = path.exists() and bool(path.stat().st_mode & stat.S_IXUSR)
         _write(out, rel, data, executable)
@@ -566,14 +576,95 @@ def _build(src, out, mode):
     return build
 
 
-def build_student(src, out):
+def configured_given(src):
+    """The functions given in the source's rubric (`src`/instructor/rubric.toml, [release])."""
+    return given_mod.read(Path(src) / "instructor" / "rubric.toml")
+
+
+def check_given(src, given):
+    """Raise ReleaseError naming each function of `given` that has no solution region in the
+    source's .py files (a typo, or a function that is not the student's)."""
+    functions = {n for names in region_functions(src).values() for n in names}
+    unknown = sorted(set(given) - functions)
+    if unknown:
+        raise ReleaseError(
+            f"[release] given names {', '.join(map(repr, unknown))}: no solution region of the "
+            f"source is in such a function; the functions with regions: "
+            f"{', '.join(sorted(functions))}"
+        )
+
+
+def secret_regions(src, given=()):
+    """The regions the student release replaces, as (label, first line, kind, Region) for
+    instructor/leaks.py: every notebook region, and the .py regions outside given functions."""
+    src = Path(src)
+    found = []
+    for rel, items in source_regions(src).items():
+        if rel.endswith(".py"):
+            names = region_functions(src).get(rel, [])
+            found += [(rel, 1, "code", r)
+                      for r, n in zip(items, names, strict=True) if n not in given]
+        else:
+            nb = read_notebook(src / rel)
+            found += [(f"{rel} cell {cell}", 1, _cell_kind(nb["cells"][cell]), r)
+                      for cell, r in items]
+    return found
+
+
+def check_leaks(src, root, files, given=()):
+    """Raise ReleaseError listing every line of a replaced solution region that the student
+    tree `root` still contains (instructor/leaks.py: what counts, and what is trivial)."""
+    found = leaks.scan(root, files, leaks.secrets(secret_regions(src, given)))
+    if found:
+        shown = "\n".join(f"  {Path(root).name}/{leak}" for leak in found[:20])
+        more = f"\n  ... and {len(found) - 20} more" if len(found) > 20 else ""
+        raise ReleaseError(
+            f"the student release gives away {len(found)} line(s) of the solution:\n{shown}"
+            f"{more}\nrewrite the shipped line (a docstring says what, not how), or move it into "
+            "the solution region"
+        )
+
+
+def build_student(src, out, *, given=None):
     """Write the student release of the source tree `src` into the folder `out` (replaced).
 
-    Returns a Build. Raises ReleaseError with file:line on any problem.
+    Inputs:
+    - given: the functions that ship implemented (instructor/given.py); default: the
+      [release] table of `src`/instructor/rubric.toml
+
+    Returns a Build. Raises ReleaseError with file:line on any problem, including a line of a
+    replaced solution region found anywhere in the written tree (check_leaks).
     """
-    build = _build(src, out, "student")
+    given = configured_given(src) if given is None else tuple(given)
+    check_given(src, given)
+    build = _build(src, out, "student", given)
+    check_leaks(src, build.root, build.files, given)
+    if given:
+        build.notes.append(f"given (ship implemented): {', '.join(sorted(given))}")
     _fix_times(build.root)
     return build
+
+
+def fill_in(src, student_root, given=None):
+    """Put the solution back into the .py files of a student tree (in place): each stub gets
+    its region back (markers.restore) and the markers are dropped. The result is the solution
+    release's code when the student tree is the release of `src` with the same `given`.
+
+    Returns the relative paths rewritten.
+    """
+    given = configured_given(src) if given is None else tuple(given)
+    src, student_root = Path(src), Path(student_root)
+    functions = region_functions(src)
+    written = []
+    for rel, regions in source_regions(src).items():
+        if not rel.endswith(".py"):
+            continue
+        todo = [r for r, n in zip(regions, functions[rel], strict=True) if n not in given]
+        path = student_root / rel
+        restored = markers.restore(path.read_text(encoding="utf-8"), todo, path=rel)
+        path.write_text(markers.render_solution(markers.parse(restored, rel)), encoding="utf-8")
+        written.append(rel)
+    return written
 
 
 def build_solution(src, out, *, execute=False, html=True, timeout=1800):
@@ -677,16 +768,17 @@ def write_zip(root, zip_path):
     return zip_path
 
 
-def build_all(src, out_dir, *, only=None, execute=False):
+def build_all(src, out_dir, *, only=None, execute=False, given=None):
     """The command line's work: out_dir/student, out_dir/solution and their zips.
 
-    Returns {"student": Build, "solution": Build} (only the ones built).
+    `given` as for build_student. Returns {"student": Build, "solution": Build} (only the ones
+    built).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     builds = {}
     if only in (None, "student"):
-        builds["student"] = build_student(src, out_dir / "student")
+        builds["student"] = build_student(src, out_dir / "student", given=given)
         write_zip(out_dir / "student", out_dir / "student.zip")
     if only in (None, "solution"):
         builds["solution"] = build_solution(src, out_dir / "solution", execute=execute)

@@ -10,9 +10,12 @@ A stub in the student release reads, for example::
 
 SECTIONS maps the qualified name of the function that encloses a solution region in a ``.py``
 file (``"layers.batchnorm_backward"`` is spelled ``batchnorm_backward``; methods are
-``Class.method``) to a :class:`Where`. The release fails, naming file and line, for a region
-whose function is not listed here, and for a listed notebook section that is not a markdown
-heading of that notebook (so that a renamed heading cannot leave stale messages behind).
+``Class.method``) to a :class:`Where`. Every student TODO is driven by a notebook section: the
+release fails, naming file, line and function, for a stubbed region whose function is not
+listed here (:func:`lookup`), is listed without a notebook section, or whose section is not a
+markdown heading of that notebook (so that a renamed heading cannot leave stale messages
+behind). Functions that ship implemented ([release] given, instructor/given.py) need no
+section while they are given, but listing one keeps the other configuration working.
 Regions inside notebook code cells need no entry: their section is the markdown heading above
 the cell.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 class Where:
     """Where a function is checked.
 
-    - notebook: file name in notebooks/ (e.g. "Dropout.ipynb"), or None if no notebook checks it
+    - notebook: file name in notebooks/ (e.g. "Dropout.ipynb"); required for a TODO
     - section: the text of a markdown heading in that notebook (without the leading #s)
     - part: the part of `python -m assignment check PART` that checks it
     """
@@ -36,42 +39,71 @@ class Where:
 
 _DROPOUT = "Dropout.ipynb"
 _BN = "BatchNormalization.ipynb"
+_BLOCKS = "0. The building blocks"
+_FC_DROPOUT = "4. Fully connected network with dropout"
+_SOLVER = "4b. The Solver: one training step and the accuracy check"
 
+# In the order a student works: Dropout.ipynb first (building blocks, dropout, the network,
+# the Solver), then BatchNormalization.ipynb.
 SECTIONS = {
-    "affine_forward": Where(None, None, "affine"),
-    "affine_backward": Where(None, None, "affine"),
-    "relu_forward": Where(None, None, "relu"),
-    "relu_backward": Where(None, None, "relu"),
-    "softmax_loss": Where(None, None, "losses"),
-    "svm_loss": Where(None, None, "losses"),
+    "affine_forward": Where(_DROPOUT, _BLOCKS, "affine"),
+    "affine_backward": Where(_DROPOUT, _BLOCKS, "affine"),
+    "relu_forward": Where(_DROPOUT, _BLOCKS, "relu"),
+    "relu_backward": Where(_DROPOUT, _BLOCKS, "relu"),
+    "softmax_loss": Where(_DROPOUT, _BLOCKS, "losses"),
+    "svm_loss": Where(_DROPOUT, _BLOCKS, "losses"),
+    "sgd_momentum": Where(_DROPOUT, _BLOCKS, "optim"),
+    "rmsprop": Where(_DROPOUT, _BLOCKS, "optim"),
+    "adam": Where(_DROPOUT, _BLOCKS, "optim"),
+    "dropout_forward": Where(_DROPOUT, "1. Dropout forward pass", "dropout"),
+    "dropout_backward": Where(_DROPOUT, "2. Dropout backward pass", "dropout"),
+    "hidden_layer_forward": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "hidden_layer_backward": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "FullyConnectedNet.__init__": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "FullyConnectedNet.loss": Where(_DROPOUT, _FC_DROPOUT, "fc_net"),
+    "Solver._step": Where(_DROPOUT, _SOLVER, "solver"),
+    "Solver.check_accuracy": Where(_DROPOUT, _SOLVER, "solver"),
     "batchnorm_forward": Where(_BN, "1. Batch normalization: forward pass", "batchnorm"),
     "batchnorm_backward": Where(_BN, "2. Batch normalization: backward pass", "batchnorm"),
     "batchnorm_backward_alt": Where(_BN, "A simpler backward pass", "batchnorm"),
+    "affine_norm_relu_forward": Where(_BN, "The sandwich layer: affine - batchnorm - ReLU",
+                                      "fc_net"),
+    "affine_norm_relu_backward": Where(_BN, "The sandwich layer: affine - batchnorm - ReLU",
+                                       "fc_net"),
     "layernorm_forward": Where(_BN, "7. Layer normalization", "layernorm"),
     "layernorm_backward": Where(_BN, "7. Layer normalization", "layernorm"),
-    "dropout_forward": Where(_DROPOUT, "1. Dropout forward pass", "dropout"),
-    "dropout_backward": Where(_DROPOUT, "2. Dropout backward pass", "dropout"),
-    "affine_norm_relu_forward": Where(_BN, "3. Fully connected network with batch normalization",
-                                      "fc_net"),
-    "affine_norm_relu_backward": Where(_BN, "3. Fully connected network with batch normalization",
-                                       "fc_net"),
-    "hidden_layer_forward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "hidden_layer_backward": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "FullyConnectedNet.__init__": Where(_DROPOUT, "4. Fully connected network with dropout",
-                                        "fc_net"),
-    "FullyConnectedNet.loss": Where(_DROPOUT, "4. Fully connected network with dropout", "fc_net"),
-    "sgd_momentum": Where(None, None, "optim"),
-    "rmsprop": Where(None, None, "optim"),
-    "adam": Where(None, None, "optim"),
 }
+
+
+class SectionError(ValueError):
+    """A student function without a notebook section that checks it."""
+
+
+def lookup(name):
+    """The Where of student function `name`, which must name a notebook and a section.
+
+    Raises SectionError naming the function and what to add otherwise.
+    """
+    found = SECTIONS.get(name)
+    if found is None:
+        raise SectionError(
+            f"no entry for function {name!r} in instructor/sections.py SECTIONS: add where "
+            "its notebook section checks it"
+        )
+    if not found.notebook or not found.section:
+        raise SectionError(
+            f"function {name!r} is a TODO but instructor/sections.py SECTIONS gives it no "
+            "notebook section: every TODO must be checked by a notebook section before it is "
+            "needed; name that section, or ship the function implemented ([release] given "
+            "in instructor/rubric.toml)"
+        )
+    return found
 
 
 def stub_message(name, where):
     """The NotImplementedError message for function `name` checked at `where` (a Where)."""
-    msg = f"{name}: not implemented yet"
-    if where.notebook:
-        msg += f"; see notebooks/{where.notebook}, section '{where.section}'"
-    return msg + f" (check: python -m assignment check {where.part})"
+    return (f"{name}: not implemented yet; see notebooks/{where.notebook}, section "
+            f"'{where.section}' (check: python -m assignment check {where.part})")
 
 
 def notebook_stub_message(name, notebook, section):

@@ -37,7 +37,7 @@ from instructor.grading.workspace import build_kit
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENT_FILES = ["assignment/layers.py", "assignment/layer_utils.py", "assignment/fc_net.py",
-                 "assignment/optim.py"]
+                 "assignment/optim.py", "assignment/solver.py"]
 
 MINI_RUBRIC = """
 [limits]

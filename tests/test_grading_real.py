@@ -98,7 +98,7 @@ def _summary(result):
 def test_correct_submission_gets_full_marks_on_the_real_rubric(graded):
     results, rub, _ = graded
     r = results["correct"]
-    assert r["score"] == rub.max_score == 100, _summary(r)
+    assert r["score"] == rub.max_score == 100 - sum(i.points for i in rub.dropped), _summary(r)
     assert r["notes"] == []
 
 

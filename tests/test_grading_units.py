@@ -166,7 +166,8 @@ def test_bad_rubrics_are_rejected_with_the_reason(change, message):
 
 def test_real_rubric_loads_and_totals_100():
     rub = rubric_mod.load()
-    assert rub.max_score == 100
+    # the items of the functions that ship implemented ([release] given) are not graded
+    assert rub.max_score + sum(i.points for i in rub.dropped) == 100
     assert rub.reference_notebooks == ["BatchNormalization.ipynb", "Dropout.ipynb"]
 
 

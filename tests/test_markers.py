@@ -98,12 +98,85 @@ def test_round_trip_code_and_markdown(final_newline):
     student = markers.render_student(parsed, ["m"] * len(parsed.regions))
     assert markers.restore(student, parsed.regions) == text
 
-    md = "**Your Answer:**\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"
-    md = md + "\n" if final_newline else md
-    parsed_md = _parse(md, "nb cell 3")
-    student_md = markers.render_student(parsed_md, kind="markdown")
-    assert student_md == "**Your Answer:**\n"
+    md = MARKDOWN if final_newline else MARKDOWN.rstrip("\n")
+    parsed_md = markers.parse(md, "nb cell 3", kind="markdown")
+    student_md = markers.render_student(parsed_md)
+    assert student_md.rstrip("\n") == MARKDOWN_STUDENT.rstrip("\n")
     assert markers.restore(student_md, parsed_md.regions, kind="markdown") == md
+
+
+MARKDOWN = textwrap.dedent(
+    """\
+    **Your derivation:** with $\\hat{x} = (x - \\mu) / \\sigma$, show that
+
+    <!-- BEGIN SOLUTION -->
+    $$\\frac{\\partial L}{\\partial x} = \\text{the secret closed form}$$
+    <!-- END SOLUTION -->
+
+    **Your Answer:**
+    <!-- BEGIN SOLUTION -->
+    Because of the secret reason.
+
+    And a second paragraph.
+    <!-- END SOLUTION -->
+    """
+)
+MARKDOWN_STUDENT = textwrap.dedent(
+    """\
+    **Your derivation:** with $\\hat{x} = (x - \\mu) / \\sigma$, show that
+
+    *Write your answer here.*
+
+    **Your Answer:**
+    *Write your answer here.*
+    """
+)
+
+
+def test_markdown_regions_become_the_placeholder_and_the_solution_keeps_the_text():
+    parsed = markers.parse(MARKDOWN, "nb cell 5", kind="markdown")
+    assert [(r.begin, r.end) for r in parsed.regions] == [(2, 4), (7, 11)]
+    assert markers.render_student(parsed) == MARKDOWN_STUDENT
+    solution = markers.render_solution(parsed)
+    assert "SOLUTION" not in solution
+    assert "the secret closed form" in solution and "And a second paragraph." in solution
+    assert solution.splitlines()[0] == MARKDOWN.splitlines()[0]
+
+
+def test_restore_refuses_a_student_text_whose_placeholder_moved():
+    parsed = markers.parse(MARKDOWN, "nb cell 5", kind="markdown")
+    edited = MARKDOWN_STUDENT.replace("**Your Answer:**\n", "**Your Answer:**\nmine\n")
+    with pytest.raises(MarkerError, match="placeholder") as info:
+        markers.restore(edited, parsed.regions, kind="markdown", path="nb cell 5")
+    assert info.value.line == 6
+
+
+# Markdown cases: the same strictness, plus the markdown-only rules.
+MALFORMED_MARKDOWN = {
+    "code marker in markdown": ("Answer:\n### BEGIN SOLUTION\nx\n### END SOLUTION\n", 2,
+                                "are for code"),
+    "unclosed": ("Answer:\n<!-- BEGIN SOLUTION -->\nx\n", 2, "never closed"),
+    "unopened": ("Answer:\nx\n<!-- END SOLUTION -->\n", 3, "without a matching"),
+    "nested": ("<!-- BEGIN SOLUTION -->\n<!-- BEGIN SOLUTION -->\nx\n<!-- END SOLUTION -->\n"
+               "<!-- END SOLUTION -->\n", 2, "nested"),
+    "empty": ("Answer:\n<!-- BEGIN SOLUTION -->\n\n<!-- END SOLUTION -->\n", 2, "empty"),
+    "malformed": ("<!--BEGIN SOLUTION-->\nx\n", 1, "malformed"),
+    "heading inside": ("<!-- BEGIN SOLUTION -->\n## 3. Next section\n<!-- END SOLUTION -->\n",
+                       2, "heading"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_MARKDOWN))
+def test_malformed_markdown_markers_fail_with_file_and_line(case):
+    text, line, word = MALFORMED_MARKDOWN[case]
+    with pytest.raises(MarkerError, match=word) as info:
+        markers.parse(text, "nb.ipynb cell 3", first_line=1, kind="markdown")
+    assert str(info.value).startswith(f"nb.ipynb cell 3:{line}: ")
+
+
+def test_markdown_marker_in_code_is_malformed():
+    with pytest.raises(MarkerError, match="are for markdown"):
+        markers.parse("def f():\n    <!-- BEGIN SOLUTION -->\n", "m.py")
 
 
 def test_crlf_line_endings_are_kept():

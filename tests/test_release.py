@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor import makefile, manifest, markers, references, release, sections
+from instructor import given as given_mod
+from instructor import leaks, makefile, manifest, markers, references, release, sections
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError
 
@@ -46,22 +47,19 @@ def tree_digest(root):
     }
 
 
-def solution_lines(src):
-    """Stripped non-blank lines of every solution region, and the set of non-region lines."""
-    regions = release.source_regions(src)
+def solution_lines(src, given=()):
+    """Stripped non-blank lines of every solution region the student release replaces (not
+    those of given functions), and the set of lines outside any region."""
     sol = set()
-    for items in regions.values():
-        for item in items:
-            region = item[1] if isinstance(item, tuple) else item
-            sol.update(line.strip() for line in region.body if line.strip())
+    for _, _, _, region in release.secret_regions(src, given):
+        sol.update(line.strip() for line in region.body if line.strip())
     outside = set()
     for rel in release.shipped_files(src):
         path = Path(src) / rel
         if rel.endswith(".ipynb"):
             nb = release.read_notebook(path)
             for cell in nb["cells"]:
-                text = release._cell_source(cell)
-                parsed = markers.parse(text, rel)
+                parsed = release.parse_cell(cell, rel)
                 inside = {i for r in parsed.regions for i in range(r.begin, r.end + 1)}
                 outside.update(
                     ln.strip() for i, ln in enumerate(parsed.lines) if i not in inside
@@ -73,9 +71,12 @@ def solution_lines(src):
     return sol, outside
 
 
-def assert_no_leak(src, student_root):
-    """No solution line in the student tree: code, notebook sources, outputs or metadata."""
-    sol, outside = solution_lines(src)
+def assert_no_leak(src, student_root, given=()):
+    """No solution line in the student tree: code, notebook sources, outputs or metadata.
+
+    An independent re-check of the release's own leak check (instructor/leaks.py), by exact
+    lines: it ignores the lines that also occur outside the regions in the source."""
+    sol, outside = solution_lines(src, given)
     secret = sol - outside  # lines that appear nowhere but in solutions
     assert secret, "the source has no solution-only lines: nothing would be checked"
     long_secret = {s for s in secret if len(s) >= 20}
@@ -126,18 +127,31 @@ def assert_notebooks_cleared(student_root):
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path
             src = release._cell_source(cell)
-            if release.NOTEBOOK_ANSWER in src:
-                assert src.strip() == release.NOTEBOOK_ANSWER, (path, src)
+            if src.startswith(release.NOTEBOOK_ANSWER):  # the student writes the answer
+                assert src.split() == [*release.NOTEBOOK_ANSWER.split(),
+                                       *markers.PLACEHOLDER.split()], (path, src)
 
 
-def assert_round_trip(src, student_root):
-    """Putting the regions back into the student files gives the source files exactly."""
+def _without_given_markers(text, rel, given):
+    """The source text with the marker lines of the given functions' regions dropped."""
+    parsed, names = release._parse_python(text, rel)
+    drop = {i for r, n in zip(parsed.regions, names, strict=True) if n in given
+            for i in (r.begin, r.end)}
+    return "".join(ln for i, ln in enumerate(parsed.lines) if i not in drop)
+
+
+def assert_round_trip(src, student_root, given=()):
+    """Putting the regions back into the student files gives the source files exactly (less
+    the marker lines of the given functions, whose code the student files already hold)."""
     src = Path(src)
+    functions = release.region_functions(src)
     for rel, items in release.source_regions(src).items():
         if rel.endswith(".py"):
             student = (Path(student_root) / rel).read_text(encoding="utf-8")
-            restored = markers.restore(student, items, path=rel)
-            assert restored == (src / rel).read_text(encoding="utf-8"), rel
+            todo = [r for r, n in zip(items, functions[rel], strict=True) if n not in given]
+            restored = markers.restore(student, todo, path=rel)
+            source = (src / rel).read_text(encoding="utf-8")
+            assert restored == _without_given_markers(source, rel, given), rel
         else:
             source_nb = release.read_notebook(src / rel)
             student_nb = release.read_notebook(Path(student_root) / rel)
@@ -238,8 +252,8 @@ def make_source(root):
                  "### END SOLUTION\nprint(best_rate_secret)",
               outputs=[{"output_type": "stream", "name": "stdout", "text": "0.125\n"}], count=3),
         _md(5, "**Inline question:** why?"),
-        _md(6, "**Your Answer:**\n### BEGIN SOLUTION\nBecause of the secret reason.\n"
-               "### END SOLUTION"),
+        _md(6, "**Your Answer:**\n<!-- BEGIN SOLUTION -->\nBecause of the secret reason.\n"
+               "<!-- END SOLUTION -->"),
         _code(7, "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.2)"),
     ]
     (root / "notebooks").mkdir()
@@ -251,7 +265,7 @@ def make_source(root):
 def synthetic(tmp_path, monkeypatch):
     monkeypatch.setattr(sections, "SECTIONS", {
         "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
-        "Model.loss": sections.Where(None, None, "fc_net"),
+        "Model.loss": sections.Where("Demo.ipynb", "Tuning", "fc_net"),
     })
     monkeypatch.setattr(manifest, "PUBLIC_TESTS", ("tests/test_public_*.py",))
     return make_source(tmp_path / "src")
@@ -289,7 +303,8 @@ def test_synthetic_stubs_raise_their_messages(synthetic, tmp_path):
     assert out.stdout.splitlines() == [
         "double: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling' "
         "(check: python -m assignment check affine)",
-        "Model.loss: not implemented yet (check: python -m assignment check fc_net)",
+        "Model.loss: not implemented yet; see notebooks/Demo.ipynb, section 'Tuning' "
+        "(check: python -m assignment check fc_net)",
     ]
     nb = release.read_notebook(root / "notebooks/Demo.ipynb")
     assert "helper: not implemented yet; see notebooks/Demo.ipynb, section 'Doubling'" in (
@@ -387,11 +402,139 @@ def test_malformed_marker_in_a_notebook_names_the_cell(synthetic, tmp_path):
     assert msg.startswith("notebooks/Demo.ipynb cell 4:2:")
 
 
-def test_answer_region_outside_an_answer_cell_stops_the_release(synthetic, tmp_path):
-    nb = release.read_notebook(synthetic / "notebooks/Demo.ipynb")
-    nb["cells"][5]["source"] = "Why?\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n"
-    (synthetic / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
-    _expect_error(synthetic, tmp_path, "must be an inline-question answer cell")
+def _edit_cell(src, index, text):
+    nb = release.read_notebook(src / "notebooks/Demo.ipynb")
+    nb["cells"][index]["source"] = text
+    (src / "notebooks/Demo.ipynb").write_text(json.dumps(nb))
+
+
+DERIVATION = ("Show that, with $\\hat x = x / s$,\n\n**Your derivation:**\n\n"
+              "<!-- BEGIN SOLUTION -->\n$$\\frac{dL}{dx} = \\frac{1}{s} \\cdot dout$$\n"
+              "Because the secret derivation says so.\n<!-- END SOLUTION -->\n\nThen go on.")
+
+
+def test_markdown_region_in_any_markdown_cell_becomes_the_placeholder(synthetic, tmp_path):
+    _edit_cell(synthetic, 5, DERIVATION)
+    build = release.build_student(synthetic, tmp_path / "student")
+    nb = release.read_notebook(build.root / "notebooks/Demo.ipynb")
+    assert release._cell_source(nb["cells"][5]) == (
+        "Show that, with $\\hat x = x / s$,\n\n**Your derivation:**\n\n"
+        "*Write your answer here.*\n\nThen go on.")
+    assert release._cell_source(nb["cells"][6]) == "**Your Answer:**\n*Write your answer here.*"
+    solution = release.build_solution(synthetic, tmp_path / "solution", html=False).root
+    nb = release.read_notebook(solution / "notebooks/Demo.ipynb")
+    assert release._cell_source(nb["cells"][5]) == DERIVATION.replace(
+        "<!-- BEGIN SOLUTION -->\n", "").replace("<!-- END SOLUTION -->\n", "")
+    assert_round_trip(synthetic, build.root)
+
+
+@pytest.mark.parametrize("text, line, word", [
+    ("Why?\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n", 2, "are for code"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\nsecret\n", 2, "never closed"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\n## 2. Next\n<!-- END SOLUTION -->\n", 3, "heading"),
+    ("Why?\n<!-- BEGIN SOLUTION -->\n  \n<!-- END SOLUTION -->\n", 2, "empty"),
+])
+def test_malformed_markdown_region_stops_the_release_with_cell_and_line(
+        synthetic, tmp_path, text, line, word):
+    _edit_cell(synthetic, 5, text)
+    msg = _expect_error(synthetic, tmp_path, word, MarkerError)
+    assert msg.startswith(f"notebooks/Demo.ipynb cell 5:{line}:")
+
+
+def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
+    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")
+    msg = _expect_error(synthetic, tmp_path, "no notebook section")
+    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss'" in msg
+
+
+# ---------------------------------------------------------------------------------------------
+# Given functions ([release] given)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_path):
+    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")  # fine when given
+    build = release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
+    mod = (build.root / "assignment/mod.py").read_text()
+    assert "secret_loss_value = x * 3 + 17" in mod and "SOLUTION" not in mod
+    assert "y = np.multiply(2, x)" not in mod and mod.count("raise NotImplementedError(") == 1
+    assert build.stubs == 4  # double, 2 notebook code cells, 1 answer
+    assert "given (ship implemented): Model.loss" in build.notes
+    assert_round_trip(synthetic, build.root, given=["Model.loss"])
+    filled = tmp_path / "filled"
+    shutil.copytree(build.root, filled)
+    assert release.fill_in(synthetic, filled, given=["Model.loss"]) == ["assignment/mod.py"]
+    solution = release.build_solution(synthetic, tmp_path / "solution", html=False).root
+    assert (filled / "assignment/mod.py").read_text() == (
+        solution / "assignment/mod.py").read_text()
+
+
+def test_given_is_read_from_the_rubric_of_the_source(synthetic, tmp_path):
+    (synthetic / "instructor/rubric.toml").write_text('[release]\ngiven = ["double"]\n')
+    assert release.configured_given(synthetic) == ("double",)
+    build = release.build_student(synthetic, tmp_path / "student")
+    assert "y = np.multiply(2, x)" in (build.root / "assignment/mod.py").read_text()
+    assert release.build_student(synthetic, tmp_path / "s2", given=[]).stubs == 5
+
+
+def test_unknown_given_function_stops_the_release_naming_it(synthetic, tmp_path):
+    sections.SECTIONS["helper_typo"] = sections.Where("Demo.ipynb", "Doubling", "affine")
+    with pytest.raises(ReleaseError, match="'helper_typo'"):
+        release.build_student(synthetic, tmp_path / "student", given=["double", "helper_typo"])
+    (synthetic / "instructor/rubric.toml").write_text('[release]\ngiven = ["dubble"]\n')
+    with pytest.raises(given_mod.GivenError, match="given names 'dubble', which is not a "):
+        release.build_student(synthetic, tmp_path / "student")
+
+
+# ---------------------------------------------------------------------------------------------
+# The leak check (instructor/leaks.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_leak_in_a_docstring_stops_the_release_with_file_and_line(synthetic, tmp_path):
+    text = (synthetic / "assignment/mod.py").read_text().replace(
+        '"""Return 2 * x."""', '"""Return 2 * x.\n\n    Hint:  y = np.multiply(2,   x)\n    """')
+    (synthetic / "assignment/mod.py").write_text(text)
+    msg = _expect_error(synthetic, tmp_path, "gives away 1 line")
+    assert ("student/assignment/mod.py:9: contains 'y = np.multiply(2, x)', a line of the "
+            "solution region at assignment/mod.py:15") in msg
+
+
+def test_leak_in_a_markdown_cell_stops_the_release_with_cell_and_line(synthetic, tmp_path):
+    _edit_cell(synthetic, 3, "## Tuning\n\nTip: we found best_rate_secret = 0.125 works.")
+    msg = _expect_error(synthetic, tmp_path, "gives away")
+    assert "student/notebooks/Demo.ipynb cell 3:3: contains 'best_rate_secret = 0.125'" in msg
+    assert "notebooks/Demo.ipynb cell 4:3" in msg
+
+
+def test_leak_of_a_markdown_answer_stops_the_release(synthetic, tmp_path):
+    (synthetic / "scripts/run.sh").write_text("#!/bin/sh\n# Because of the secret reason.\n")
+    msg = _expect_error(synthetic, tmp_path, "gives away")
+    assert "student/scripts/run.sh:2: contains 'Because of the secret reason.'" in msg
+    assert "notebooks/Demo.ipynb cell 6:3" in msg
+
+
+def test_trivial_solution_lines_are_not_leaks(synthetic, tmp_path):
+    text = MOD.replace("        return y\n", "        return secret_loss_value\n        pass\n"
+                       "        return y\n").replace(
+        "            return secret_loss_value\n", "            return secret_loss_value\n"
+        "            pass\n")
+    (synthetic / "assignment/mod.py").write_text(text)
+    release.build_student(synthetic, tmp_path / "student")  # return/pass/names: trivial
+    for line in ("return dx, dgamma, dbeta", "x = 1", "cache = (x, mask)", "N = x.shape[0]",
+                 "a, fc_cache = affine_forward(x, w, b)", "else:"):
+        assert leaks.is_trivial(line), line
+    for line in ("out = x * mask / p", "best_rate = 0.125", 'mode = "train"', "xs[0, 1] = other",
+                 "y = np.multiply(2, x)", "dx = np.where(x > 0, dout, 0)"):
+        assert not leaks.is_trivial(line), line
+    assert leaks.is_trivial("all words here", "code")  # names only
+    assert not leaks.is_trivial("all words here", "markdown")  # prose
+
+
+def test_regions_of_given_functions_are_no_secrets(synthetic, tmp_path):
+    (synthetic / "scripts/run.sh").write_text("#!/bin/sh\n# secret_loss_value = x * 3 + 17\n")
+    _expect_error(synthetic, tmp_path, "gives away")
+    release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
 
 
 def test_unstubbable_region_stops_the_release(synthetic, tmp_path):
@@ -476,7 +619,7 @@ def test_makefile_variable_mentioning_left_out_material_stops_the_release(synthe
 
 def test_marker_left_in_an_output_file_stops_the_release(synthetic, tmp_path, monkeypatch):
     """The final scan catches a rendering that would leave a marker behind."""
-    monkeypatch.setattr(markers, "render_student", lambda parsed, *a, **k: "".join(parsed.lines))
+    monkeypatch.setattr(release, "render_mixed", lambda src, rel, stubbed: (src / rel).read_text())
     msg = _expect_error(synthetic, tmp_path, "solution marker left in the output")
     assert "assignment/mod.py:11:" in msg
 
@@ -515,10 +658,11 @@ def real_solution(tmp_path_factory):
 
 def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert real_student.stubs > 20
-    assert_no_leak(REPO, real_student.root)
+    assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
     assert_notebooks_cleared(real_student.root)
     shipped = set(real_student.files)
-    for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py"):
+    for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py",
+                     ".git"):
         assert left_out not in shipped
     assert not any(f.startswith(("tests/fixtures/", "instructor/")) for f in shipped)
     for needed in ("assignment/collect.py", "assignment/public_checks.py",
@@ -528,7 +672,7 @@ def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
 
 def _without_markers(text):
     keep = [ln for ln in text.splitlines(keepends=True)
-            if ln.strip() not in (markers.BEGIN, markers.END)]
+            if ln.strip() not in (markers.BEGIN, markers.END, markers.MD_BEGIN, markers.MD_END)]
     return "".join(keep)
 
 
@@ -560,7 +704,7 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
 
 
 def test_real_round_trip_reproduces_the_source(real_student):
-    assert_round_trip(REPO, real_student.root)
+    assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
 
 
 def _mentions_left_out(line):
@@ -639,6 +783,8 @@ def test_collect_lists_the_files_with_regions():
 
 
 def test_real_student_release_imports_and_reports_every_part_not_implemented(real_student):
+    """Every check of a part with a TODO says TODO; the parts whose functions are all given
+    (they ship implemented) pass."""
     code = ("import importlib, pkgutil, assignment\n"
             "for m in pkgutil.iter_modules(assignment.__path__):\n"
             "    if m.name != '__main__':\n"
@@ -651,14 +797,21 @@ def test_real_student_release_imports_and_reports_every_part_not_implemented(rea
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
-    lines = [ln for ln in out.stdout.splitlines() if ln[:4] in ("PASS", "FAIL", "TODO")]
-    assert lines and all(ln.startswith("TODO") for ln in lines), out.stdout
+    lines = [ln.split()[:2] for ln in out.stdout.splitlines() if ln[:4] in ("PASS", "FAIL", "TODO")]
+    given = release.configured_given(REPO)
+    todo_parts = {w.part for name, w in sections.SECTIONS.items() if name not in given}
+    given_parts = {w.part for w in sections.SECTIONS.values()} - todo_parts
+    assert given_parts and todo_parts
+    assert {part for _, part in lines} == given_parts | todo_parts, out.stdout
+    for status, part in lines:
+        assert status == ("TODO" if part in todo_parts else "PASS"), out.stdout
 
 
 def test_real_every_stub_raises_its_message_when_reached(real_student, real_solution, tmp_path):
     """For each stubbed function F: a tree that is the solution except F is stubbed (with the
     student release's exact stub) reaches F's stub from F's public checks."""
     functions = release.region_functions(REPO)
+    given = release.configured_given(REPO)
     jobs = []
     for rel, names in functions.items():
         for name in sorted(set(names)):
@@ -666,7 +819,8 @@ def test_real_every_stub_raises_its_message_when_reached(real_student, real_solu
             shutil.copytree(real_solution.root / "assignment", root / "assignment")
             (root / rel).write_text(release.render_mixed(REPO, rel, {name}))
             message = sections.stub_message(name, sections.SECTIONS[name])
-            assert message in stub_messages(real_student.root / rel), (rel, message)
+            shipped = stub_messages(real_student.root / rel)
+            assert (message in shipped) == (name not in given), (rel, message)
             jobs.append((str(root), name, sections.SECTIONS[name].part, message))
     script = textwrap.dedent(
         """\
@@ -750,3 +904,25 @@ def test_cli_release_student_only(tmp_path):
     assert (tmp_path / "dist/student/assignment/layers.py").exists()
     assert (tmp_path / "dist/student.zip").exists()
     assert not (tmp_path / "dist/solution").exists()
+
+
+def test_grading_collects_inline_answers_from_the_released_answer_cells(synthetic, tmp_path):
+    """instructor/grading/inline.py reads what a student writes into a released answer cell:
+    nothing while the placeholder is there, the student's text once written (in place of the
+    placeholder or under it)."""
+    from instructor.grading import inline
+
+    root = release.build_student(synthetic, tmp_path / "student").root
+    nb = release.read_notebook(root / "notebooks/Demo.ipynb")
+
+    def answer():
+        got = inline.answers(json.dumps(nb).encode(), "Demo.ipynb")
+        return got["Demo / Inline Question 1"]["answer"]
+
+    assert answer() == ""
+    cell = nb["cells"][6]
+    released = release._cell_source(cell)
+    cell["source"] = released.replace(markers.PLACEHOLDER, "Mine, in place.")
+    assert answer() == "Mine, in place."
+    cell["source"] = released + "\n\nMine, below."
+    assert answer() == "Mine, below."

@@ -101,6 +101,8 @@ def _run(args):
     rub.budget_seconds = preflight.budget(rub, ref["seconds"])
     print(f"reference solution: {ref['score']:g}/{ref['max_score']:g} in {ref['seconds']:.0f} s; "
           f"time budget per submission {rub.budget_seconds:.0f} s", file=sys.stderr)
+    print(f"rubric: maximum score {rub.max_score:g}. {rub.dropped_note or ''}".rstrip(),
+          file=sys.stderr)
     summary = runner.run(args.submissions, out, kit, rub, workers=args.workers,
                          force=args.force, scheduler=args.scheduler, only=args.only,
                          progress=not args.no_progress, scratch=args.scratch)

@@ -1,8 +1,10 @@
 """Inline questions: take each answer out of a student's notebook, and gather them per question.
 
 In the notebooks an inline question is a markdown cell mentioning "Inline Question", and the
-answer is the next markdown cell starting with ``**Your Answer:**`` (the release empties it to
-just that line). :func:`answers` reads them from a notebook (JSON only: nothing is executed);
+answer is the next markdown cell starting with ``**Your Answer:**`` (the release replaces the
+instructor's answer, a markdown solution region, by the line ``*Write your answer here.*``,
+which the student replaces or writes under; the placeholder and marker lines are not text).
+:func:`answers` reads them from a notebook (JSON only: nothing is executed);
 :func:`write_tables` writes, for each question, ``<out>/<question>.csv`` (student, answer) and
 ``<out>/<question>.html`` (the question once, then every student's answer) for manual grading.
 """
@@ -12,7 +14,10 @@ import html
 import json
 import re
 
+from instructor import markers
+
 ANSWER = "**Your Answer:**"
+NOT_TEXT = {markers.BEGIN, markers.END, markers.MD_BEGIN, markers.MD_END, markers.PLACEHOLDER}
 QUESTION = re.compile(r"inline\s+question\s*([0-9]+[a-z]?)?", re.IGNORECASE)
 
 
@@ -42,8 +47,7 @@ def answers(nb_bytes, nb_name):
             if question is not None:
                 key, qtext = question
                 body = text.lstrip()[len(ANSWER):]
-                body = "\n".join(ln for ln in body.splitlines()   # markers, if any: not text
-                                  if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+                body = "\n".join(ln for ln in body.splitlines() if ln.strip() not in NOT_TEXT)
                 out[key] = {"question": qtext, "answer": body.strip()}
                 question = None
             continue

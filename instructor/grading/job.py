@@ -115,7 +115,8 @@ def grade(name, source, kit, rubric, scratch=None):
     [{``check``, ``message``}], ``functions``, ``note``), ``notes`` (sentences about the
     submission as a whole), ``inline`` (question -> question/answer), ``steps`` (one
     :class:`~instructor.grading.steps.StepLog` dict per step), ``isolation`` and ``limits``
-    (what was in effect), ``seconds``, ``graded_at``, ``version``.
+    (what was in effect), ``not_graded`` (the rubric's dropped items, or None), ``seconds``,
+    ``graded_at``, ``version``.
     """
     start = time.monotonic()
     if isinstance(rubric, dict):
@@ -125,6 +126,7 @@ def grade(name, source, kit, rubric, scratch=None):
     deadline = time.time() + budget if budget else None
     context = {"isolation": iso.describe(), "limits": rubric.limits.describe() + (
                    f", time budget {budget:g} s for the whole submission" if budget else ""),
+               "not_graded": rubric.dropped_note,
                "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
                    timespec="seconds"), "version": VERSION}
     wanted = wanted_files(kit)

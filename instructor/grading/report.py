@@ -154,6 +154,8 @@ def feedback(result):
     r = result
     lines = [f"# Grading feedback: {r['student']}", "",
              f"**Total: {r['score']:g} / {r['max_score']:g}**", ""]
+    if r.get("not_graded"):
+        lines += [r["not_graded"], ""]
     if r["notes"]:
         lines += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     lines += ["## Items", "", "| item | points |", "|---|---|"]

@@ -43,7 +43,10 @@ hidden test, and the time budget of a whole submission, all steps together:
 reference solution takes, measured before grading, see
 :mod:`instructor.grading.preflight`) and ``[files]``
 (``notebooks``: the notebooks graded, in notebooks/; ``hidden_support``: folders or files the
-hidden tests need besides the test files, e.g. reference fixtures).
+hidden tests need besides the test files, e.g. reference fixtures) and ``[release]``
+(``given``: the student functions that ship implemented, see instructor/given.py; an item
+whose ``functions`` are all given is dropped from grading, :attr:`Rubric.dropped`, and the
+maximum score shrinks by its points).
 """
 
 import json
@@ -59,6 +62,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (requirem
     except ModuleNotFoundError:
         tomllib = None
 
+from instructor import given as given_mod
 from instructor.grading.sandbox import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
@@ -101,10 +105,21 @@ class Rubric:
     notebooks: tuple = ("Dropout.ipynb", "BatchNormalization.ipynb")
     hidden_support: tuple = ("tests/fixtures",)
     source: str = "<dict>"
+    given: tuple = ()     # [release] given: functions that ship implemented
+    dropped: tuple = ()   # the items not graded because all their functions are given
 
     @property
     def max_score(self):
         return sum(i.points for i in self.items)
+
+    @property
+    def dropped_note(self):
+        """One sentence on the items not graded (None if none), for the reports."""
+        if not self.dropped:
+            return None
+        points = sum(i.points for i in self.dropped)
+        return (f"Not graded ({points:g} points): {', '.join(i.id for i in self.dropped)}; "
+                "the functions they check ship implemented in this release ([release] given).")
 
     @property
     def needs_tests(self):
@@ -124,7 +139,8 @@ class Rubric:
         return {
             "item": [{k: (list(v) if isinstance(v, tuple) else v)
                       for k, v in vars(i).items() if v not in (None, (), False)}
-                     for i in self.items],
+                     for i in [*self.items, *self.dropped]],
+            "release": {"given": list(self.given)},
             "limits": {"step_seconds": lim.wall_seconds, "cpu_seconds": lim.cpu_seconds,
                        "memory_gib": lim.memory_bytes / GiB, "file_mib": lim.file_bytes / MiB,
                        "processes": lim.processes, "output_kib": lim.output_bytes / 1024,
@@ -167,7 +183,11 @@ def _all_or_nothing(raw, where, source):
 
 def from_dict(data, source="<dict>"):
     """Validate a parsed rubric (the TOML as a dict) and return a :class:`Rubric`."""
-    _unknown(data, {"item", "limits", "files"}, "the top level", source)
+    _unknown(data, {"item", "limits", "files", "release"}, "the top level", source)
+    try:
+        given = given_mod.from_table(data.get("release", {}), source)
+    except given_mod.GivenError as exc:
+        raise RubricError(str(exc)) from None
     items, seen = [], set()
     for n, raw in enumerate(data.get("item", []), 1):
         where = f"item {n} ({raw.get('id', 'no id')})"
@@ -201,6 +221,11 @@ def from_dict(data, source="<dict>"):
         items.append(item)
     if not items:
         raise RubricError(f"{source}: no [[item]] tables: a rubric needs at least one item")
+    dropped = tuple(i for i in items if given_mod.drops_item(i.functions, given))
+    items = [i for i in items if i not in dropped]
+    if not items:
+        raise RubricError(f"{source}: every item checks only functions that are given "
+                          "([release] given): nothing is left to grade")
     lim = data.get("limits", {})
     _unknown(lim, LIMIT_KEYS, "[limits]", source)
     default = Limits()
@@ -218,13 +243,14 @@ def from_dict(data, source="<dict>"):
                     cell_seconds=float(lim.get("cell_seconds", 300.0)),
                     test_seconds=float(lim.get("test_seconds", 120.0)),
                     budget_seconds=float(lim.get("budget_seconds", 0.0)),
-                    budget_factor=float(lim.get("budget_factor", 3.0)), source=source)
+                    budget_factor=float(lim.get("budget_factor", 3.0)), source=source,
+                    given=given, dropped=dropped)
     if "notebooks" in files:
         rubric.notebooks = _strings(files["notebooks"], "notebooks", "[files]", source)
     if "hidden_support" in files:
         rubric.hidden_support = _strings(files["hidden_support"], "hidden_support", "[files]",
                                          source)
-    for item in items:
+    for item in [*items, *dropped]:
         for nb in filter(None, (item.notebook, item.own_notebook)):
             if nb not in rubric.notebooks:
                 raise RubricError(f"{source}: item {item.id}: notebook {nb!r} is not in "

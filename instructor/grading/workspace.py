@@ -104,7 +104,7 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
     out.mkdir(parents=True)
     out.chmod(0o700)   # hidden tests and reference outputs: the grader's eyes only
     if release_dir is None:
-        release.build_student(repo, out / "release")
+        release.build_student(repo, out / "release", given=rubric.given)
     else:
         shutil.copytree(release_dir, out / "release", symlinks=False)
     reference_dir = Path(reference_dir or repo / "notebooks")
