@@ -66,6 +66,13 @@ def _capset(caps):
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
+def has_capability(cap):
+    """True when ``cap`` is in this process's effective set."""
+    with open("/proc/self/status") as f:
+        line = next(ln for ln in f if ln.startswith("CapEff:"))
+    return bool(int(line.split()[1], 16) >> cap & 1)
+
+
 def non_dumpable():
     """No ptrace, no /proc/<pid>/fd, mem or environ, no pidfd_getfd by anyone but root of
     this user namespace (re-applied after each execve, which resets it)."""
@@ -83,7 +90,7 @@ def become(uid, gid, keep=()):
     Called with capability CAP_SETUID and CAP_SETGID (root of the sandbox, or a collector
     that kept them). Also sets no_new_privs: nothing executed later gains privileges.
     """
-    if os.geteuid() == 0:   # root (here or of a user namespace): shrink the bounding set
+    if has_capability(CAP_SETPCAP):   # root here or of a user namespace: shrink the bounding set
         for c in range(last_cap() + 1):
             if c not in keep:
                 prctl(PR_CAPBSET_DROP, c, what=f"dropping capability {c}")

@@ -107,8 +107,8 @@ def build(spec):
     ``spec`` keys: ``ro`` / ``rw`` (lists of ``[host path, path inside]``), ``protect``
     (paths inside ``rw`` folders to make read-only), ``symlinks`` (``{path: target}``, e.g.
     /bin -> usr/bin as on the host), ``files`` (``{path: text}`` written under /opt/grading
-    and the like, read-only), ``scratch_bytes``, ``private_dirs`` (``{path: [uid, mode]}``
-    made on the scratch tmpfs, e.g. the collector's home).
+    and the like, read-only), ``scratch_bytes``, ``private_dirs`` (``{path: [uid or None, mode]}``
+    made on the scratch tmpfs, e.g. the collector's home; None: this process's uid).
     """
     mount(None, "/", None, MS_REC | MS_PRIVATE)   # nothing we mount propagates to the host
     ro = [(_open(src), dst) for src, dst in spec.get("ro", [])]
@@ -167,7 +167,8 @@ def build(spec):
         os.chmod(_inside(new, path), mode)
     for path, (uid, mode) in spec.get("private_dirs", {}).items():
         os.makedirs(_inside(new, path), exist_ok=True)
-        os.chown(_inside(new, path), uid, uid)
+        if uid is not None:
+            os.chown(_inside(new, path), uid, uid)
         os.chmod(_inside(new, path), mode)
     for path, text in spec.get("files", {}).items():
         _make_target(_inside(new, path), False)

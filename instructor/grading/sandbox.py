@@ -21,8 +21,8 @@ every report carries it):
   other sandboxes or the host's unix sockets.
 * **Uids**: when the grader runs as root, the command runs as an unprivileged uid of its own
   (no account; one per concurrent sandbox) with no capabilities. Without root, a user
-  namespace gives the same filesystem and process isolation (the command is "root" of a
-  namespace that owns nothing, with no capabilities). Without either, :func:`run` refuses to
+  namespace gives the same filesystem and process isolation (the command keeps the
+  grader's uid there, with no capabilities). Without either, :func:`run` refuses to
   run untrusted code unless :func:`allow_unsafe` was called (``--unsafe-no-isolation``).
 * **Notebook steps** (``collector=...``): the collector (pytest + nbval, which writes the
   verdicts) runs as a uid of its own, non-dumpable; the Jupyter kernel that runs the
@@ -38,6 +38,7 @@ every report carries it):
 
 import ctypes
 import ctypes.util
+import dataclasses
 import functools
 import json
 import os
@@ -62,6 +63,9 @@ PR_SET_PDEATHSIG = 1
 OPT = "/opt/grading"                      # inside the sandbox: the launcher's own files
 KERNEL_NAME = "grading-sandbox"           # the kernel spec a notebook step's nbval must use
 COLLECTOR_HOME = "/tmp/.collector"        # inside the sandbox: the collector's private home
+# Not root: the grader's uid inside its user namespace. Not 0: a nested user namespace (the
+# notebook kernel's) may then map it without CAP_SETFCAP, which mapping a parent's root needs.
+INNER_ID = 1000
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "hosts", "passwd",
              "group", "localtime", "fonts")
 
@@ -124,8 +128,8 @@ class Isolation:
                     if self.unsafe else "no isolation available: untrusted code is not run"]
             return [*head, f"limits: {self.cgroup}", *self.notes]
         who = ("an unprivileged uid of its own with no capabilities" if self.switch_uid else
-               "root of a user namespace that owns nothing, with no capabilities (grader not "
-               "root)")
+               "the grader's uid in a user namespace of its own, with no capabilities (grader "
+               "not root)")
         kernel = ("the notebook kernel runs under the student's uid, the process that "
                   "collects the verdicts under another, non-dumpable" if self.switch_uid else
                   "the notebook kernel runs in a user and mount namespace of its own, the "
@@ -208,21 +212,28 @@ def _try_unshare(flags):
 def namespace_flags(root=None):
     """The unshare(1) flags of a sandbox: as root, or (not root) with a user namespace."""
     root = os.geteuid() == 0 if root is None else root
-    return ([] if root else ["--map-root-user"]) + ["--mount", "--net", "--pid", "--fork",
-                                                    "--kill-child"]
+    userns = [f"--map-user={INNER_ID}", f"--map-group={INNER_ID}", "--keep-caps"]
+    return ([] if root else userns) + ["--mount", "--net", "--pid", "--fork", "--kill-child"]
+
+
+def detect_isolation():
+    """Which isolation this machine allows (see :class:`Isolation`), found once per process:
+    the namespaces must work, and a trial sandbox must build its root and run Python.
+    Without isolation, ``unsafe`` says whether :func:`allow_unsafe` was called."""
+    iso = _detect()
+    return iso if iso.safe else dataclasses.replace(iso, unsafe=_UNSAFE[0])
 
 
 @functools.cache
-def detect_isolation():
-    """Find, once per process, which isolation this machine allows (see :class:`Isolation`):
-    the namespaces must work, and a trial sandbox must build its root and run Python."""
+def _detect():
     root = os.geteuid() == 0
+    cgroups.remove_stale()   # left by graders that were killed
     limits_line = cgroups.detect().describe(Limits().memory_bytes, Limits().processes)
     flags = namespace_flags(root)
     if not _try_unshare(flags):
         why = ("unshare(1) unavailable or not permitted here" if root else
                "not root, and user namespaces are not available to this user")
-        return Isolation(cgroup=limits_line, unsafe=_UNSAFE[0], notes=(why,))
+        return Isolation(cgroup=limits_line, notes=(why,))
     iso = Isolation(unshare=tuple(flags), network=True, mount=True, pid=True,
                     switch_uid=root, userns=not root, cgroup=limits_line)
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-probe-") as tmp:
@@ -230,7 +241,7 @@ def detect_isolation():
                    Limits(wall_seconds=60), None, None, None, (), None)
     if res.returncode != 0:
         why = res.setup_error or res.output.strip()[-500:]
-        return Isolation(cgroup=limits_line, unsafe=_UNSAFE[0],
+        return Isolation(cgroup=limits_line,
                          notes=(f"the sandbox cannot be built here: {why}",))
     return iso
 
@@ -328,7 +339,7 @@ def _collector_setup(iso, spec, env, uid, private):
                             json.dumps(kernel_config), "{connection_file}"],
                    "display_name": "Python 3 (grading sandbox)", "language": "python"}
     spec["files"][f"{OPT}/jupyter/kernels/{KERNEL_NAME}/kernel.json"] = json.dumps(kernel_spec)
-    spec["private_dirs"][COLLECTOR_HOME] = (a_uid if a_uid is not None else 0, 0o700)
+    spec["private_dirs"][COLLECTOR_HOME] = (a_uid, 0o700)   # None: the launcher's own uid
     spec["modes"][spec["rw"][0][1]] = 0o755   # the collector passes through the work folder
     h = COLLECTOR_HOME
     collector_env = {**env, "HOME": h, "TMPDIR": h, "JUPYTER_RUNTIME_DIR": f"{h}/runtime",
