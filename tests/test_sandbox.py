@@ -609,3 +609,45 @@ def test_without_isolation_untrusted_code_is_refused_unless_unsafe(tmp_path):
     res = sandbox._run(unsafe, cmd, tmp_path, sandbox.Limits(), None, None, None, (), None)
     assert res.returncode == 0 and marker.exists()
     assert res.isolation[0].startswith("UNSAFE: NO ISOLATION")
+
+
+# ------------------------------------- the red-team fixtures (tests/redteam/) are contained
+
+REDTEAM = sorted(p.stem for p in (REPO / "tests" / "redteam").glob("*.py"))
+STUB = "def affine_forward(x, w, b):\n    raise NotImplementedError('affine_forward: stub')\n"
+
+
+@pytest.mark.parametrize("name", REDTEAM)
+def test_redteam_fixture_runs_and_is_contained(name):
+    """Each attack of tests/redteam, planted in a stub, imported in a sandbox: the stub is
+    still a stub, the host's work folder is unchanged, no process of it survives."""
+    in_mode("root")
+    import importlib
+    fixture = importlib.import_module(f"tests.redteam.{name}")
+    assert fixture.ATTACK.split(":")[0].isdigit() and fixture.__doc__
+    scratch, uid = _scratch(), None
+    try:
+        tree = scratch / "tree"
+        (tree / "assignment").mkdir(parents=True)
+        (tree / "assignment" / "__init__.py").write_text("")
+        (tree / "assignment" / "layers.py").write_text(STUB)
+        fixture.plant(tree)
+        planted = (tree / "assignment" / "layers.py").read_text()
+        assert planted.startswith(STUB) and len(planted) > len(STUB)
+        token = f"redteam-{name}-{os.getpid()}"
+        work, uid = _work(scratch, {"assignment/__init__.py": "", "assignment/layers.py":
+                                    planted, "tests/test_x.py": "x = 1\n"},
+                          protected=["tests"])
+        before = _tree(work)
+        code = (f"# {token}\nimport sys; sys.path.insert(0, '.')\n"
+                "import assignment.layers as L\nL.affine_forward(1, 2, 3)\n")
+        res = sandbox.run([PY, "-c", code], work, sandbox.Limits(
+            wall_seconds=120, memory_bytes=1 * sandbox.GiB, scratch_bytes=256 * sandbox.MiB),
+            uid=uid)
+        assert "NotImplementedError: affine_forward: stub" in res.output, res.output[-2000:]
+        assert _tree(work) == before
+        assert _processes_with(token) == []
+    finally:
+        if uid is not None:
+            sandbox.UIDS.release(uid)
+        shutil.rmtree(scratch, ignore_errors=True)
