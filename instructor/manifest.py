@@ -91,6 +91,7 @@ TOOLING_TESTS = (
     "tests/test_grading*.py",
     "tests/test_run_notebooks.py",
     "tests/test_bench*.py",
+    "tests/test_gradescope.py",
 )
 
 # Text that must not appear in a shipped file, besides the mentions of the private paths, the
