@@ -92,6 +92,7 @@ TOOLING_TESTS = (
     "tests/test_run_notebooks.py",
     "tests/test_bench*.py",
     "tests/test_gradescope.py",
+    "tests/test_platforms.py",
 )
 
 # Text that must not appear in a shipped file, besides the mentions of the private paths, the

@@ -65,7 +65,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import makefile, manifest, markers, references, sections
+from instructor import colab, makefile, manifest, markers, references, sections
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_ANSWER = "**Your Answer:**"
@@ -716,6 +716,7 @@ def register(subparsers):
         "outputs committed in the source, which nbval checks; byte-for-byte reproducible)",
     )
     p.set_defaults(func=_main)
+    colab.add_option(p)  # --colab-url: Open-in-Colab badges in the student notebooks
 
 
 def _main(args):
