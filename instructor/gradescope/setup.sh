@@ -12,6 +12,7 @@ PY="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 unset CIFAR10_DIR  # the data goes into the bundle's own datasets/, where the grader looks
 
 if [ ! -x "$PY" ]; then
+    apt-get update -qq
     apt-get install -y --no-install-recommends python3 python3-venv python3-pip
     python3 -m venv "$ROOT/venv"
 fi
