@@ -9,14 +9,15 @@ student release (``DIR/student/notebooks/``) this puts, above the title, a badge
 fetches the release into their Google Drive. The notebooks keep their times (the release is
 reproducible) and ``DIR/student.zip`` is written again.
 
-:func:`add_option` adds the option to the ``release`` subcommand (its one line in
-instructor/release.py); :func:`add_badges` does the work on a release folder.
+:func:`add_option` adds the option to the ``release`` subcommand and :func:`badge_release`
+runs after it (one line each in instructor/release.py); :func:`add_badges` does the work on a
+release folder.
 """
 
+import argparse
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -71,37 +72,28 @@ def _write_notebook(path, nb):
 
 
 def add_option(parser):
-    """Add ``--colab-url`` to the ``release`` subparser; the command then badges the student
-    release after building it (and writes its zip again)."""
-    parser.add_argument("--colab-url", metavar="URL", default=None,
+    """Add ``--colab-url`` to the ``release`` subparser (a bad URL is a usage error)."""
+    parser.add_argument("--colab-url", metavar="URL", default=None, type=_checked_url,
                         help="put Open-in-Colab badges into the student notebooks, for the "
                         "release pushed to GitHub: https://colab.research.google.com/github/"
                         "OWNER/REPO/blob/BRANCH")
-    build = parser.get_default("func")
-
-    def build_then_badge(args):
-        if args.colab_url:
-            try:
-                git_url(args.colab_url)   # a bad URL fails before anything is built
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        status = build(args)
-        student = _student_dir(args)
-        if status or not args.colab_url or not student.is_dir() or args.only == "solution":
-            return status
-        from instructor.release import write_zip
-
-        for path in add_badges(student, args.colab_url):
-            print(f"  Colab badge: {path}")
-        write_zip(student, student.with_suffix(".zip"))
-        return status
-
-    parser.set_defaults(func=build_then_badge)
 
 
-def _student_dir(args):
-    out = Path(args.out)
-    if not out.is_absolute():   # as the release command reads --out
-        out = Path(args.src).resolve() / out
-    return out / "student"
+def _checked_url(url):
+    try:
+        git_url(url)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return url
+
+
+def badge_release(build, url):
+    """After the release command: badge the student release ``build`` (a release Build, or
+    None when only the solution was built) when ``url`` is given, and zip it again."""
+    if build is None or not url:
+        return
+    from instructor.release import write_zip
+
+    for path in add_badges(build.root, url):
+        print(f"  Colab badge: {path}")
+    write_zip(build.root, build.root.with_suffix(".zip"))

@@ -716,7 +716,7 @@ def register(subparsers):
         "outputs committed in the source, which nbval checks; byte-for-byte reproducible)",
     )
     p.set_defaults(func=_main)
-    colab.add_option(p)  # --colab-url: Open-in-Colab badges in the student notebooks
+    colab.add_option(p)  # --colab-url URL: Open-in-Colab badges in the student notebooks
 
 
 def _main(args):
@@ -725,6 +725,7 @@ def _main(args):
     if not out.is_absolute():
         out = src / out
     builds = build_all(src, out, only=args.only, execute=args.execute)
+    colab.badge_release(builds.get("student"), args.colab_url)
     for name, b in builds.items():
         print(f"{name}: {len(b.files)} files, {b.stubs} regions -> {b.root} (+ {b.root}.zip)")
         for note in b.notes:

@@ -280,5 +280,6 @@ def test_release_rejects_a_colab_url_it_cannot_use(tmp_path):
     proc = run([sys.executable, "-m", "instructor", "release", "--only", "student", "--out",
                 tmp_path / "dist", "--colab-url", "https://example.org/notebooks"], cwd=REPO,
                check=False)
-    assert proc.returncode == 2 and "is not of the form" in proc.stderr
+    assert proc.returncode == 2 and "--colab-url 'https://example.org/notebooks' is not of " \
+        "the form https://colab.research.google.com/github/OWNER/REPO/blob/BRANCH" in proc.stderr
     assert not (tmp_path / "dist").exists()
