@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("instructor.release", "instructor.grading")
+COMMAND_MODULES = ("instructor.release", "instructor.grading", "instructor.gradescope")
 
 
 def build_parser():

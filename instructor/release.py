@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor import given as given_mod
-from instructor import leaks, makefile, manifest, markers, references, sections
+from instructor import colab, leaks, makefile, manifest, markers, references, sections
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_ANSWER = "**Your Answer:**"
@@ -808,6 +808,7 @@ def register(subparsers):
         "outputs committed in the source, which nbval checks; byte-for-byte reproducible)",
     )
     p.set_defaults(func=_main)
+    colab.add_option(p)  # --colab-url URL: Open-in-Colab badges in the student notebooks
 
 
 def _main(args):
@@ -816,6 +817,7 @@ def _main(args):
     if not out.is_absolute():
         out = src / out
     builds = build_all(src, out, only=args.only, execute=args.execute)
+    colab.badge_release(builds.get("student"), args.colab_url)
     for name, b in builds.items():
         print(f"{name}: {len(b.files)} files, {b.stubs} regions -> {b.root} (+ {b.root}.zip)")
         for note in b.notes:
