@@ -9,9 +9,10 @@ packages are installed, so pip needs no network: PIP_NO_INDEX proves it); then
 ``run_autograder`` grades three submissions made from the student release with ``python -m
 assignment collect``, each handed in as Gradescope may deliver it (unpacked flat, unpacked
 under a leading folder, the zip itself): correct, all stubs, one bug (dropout_backward off by
-a factor of 2). Each ``results.json`` must validate against Gradescope's documented format and
-give the score ``python -m instructor grade`` gives the same zip. A lean rubric (three
-hidden-test items) keeps it to about a minute.
+a factor of 2). Each ``results.json`` must validate against Gradescope's documented format
+and give the score ``python -m instructor grade`` gives the same zip. A fourth, an attack, is
+the correct upload with its code files replaced by links to the solution in the container: it
+must earn nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
 """
 
 import json
@@ -195,6 +196,7 @@ def graded(built, container):
             "stubs": collected(release, tmp, "stubs", solution=False),
             "bug": collected(release, tmp, "bug", bug=True)}
     results = {}
+    zips["links"] = zips["correct"]
     for name, zip_path in zips.items():
         submission = root / "submission"
         shutil.rmtree(submission, ignore_errors=True)
@@ -203,20 +205,25 @@ def graded(built, container):
             unpack(zip_path, submission)
         elif name == "stubs":       # unpacked under a leading folder
             unpack(zip_path, submission / "my-assignment")
-        else:                       # kept whole
+        elif name == "bug":         # kept whole
             shutil.copy(zip_path, submission / "submission.zip")
+        else:                       # an attack: the code files link to the container's solution
+            unpack(zip_path, submission)
+            for path in (submission / "assignment").glob("*.py"):
+                path.unlink()
+                path.symlink_to(root / "source" / "assignment" / path.name)
         (root / "results" / "results.json").unlink(missing_ok=True)
         run([str(root / "source" / "run_autograder")], cwd=root, env=container["env"])
         results[name] = json.loads((root / "results" / "results.json").read_text())
     # the same zips, graded on the instructor's machine
     subs = tmp / "subs"
     subs.mkdir()
-    for name, zip_path in zips.items():
-        shutil.copy(zip_path, subs / f"{name}.zip")
+    for name in ("correct", "stubs", "bug"):
+        shutil.copy(zips[name], subs / f"{name}.zip")
     run([sys.executable, "-m", "instructor", "grade", str(subs), "--out", str(tmp / "grades"),
          "--rubric", str(built["rubric"]), "--release", str(release), "--no-progress"], cwd=REPO)
     local = {n: json.loads((tmp / "grades" / "gradescope" / n / "results.json").read_text())
-             for n in zips}
+             for n in ("correct", "stubs", "bug")}
     return {"gradescope": results, "local": local}
 
 
@@ -241,8 +248,17 @@ def test_results_validate_against_gradescopes_format(graded):
 
 @pytest.mark.slow
 def test_scores_are_those_of_instructor_grade(graded):
-    got = {n: r["score"] for n, r in graded["gradescope"].items()}
+    got = {n: r["score"] for n, r in graded["gradescope"].items() if n != "links"}
     assert got == {n: r["score"] for n, r in graded["local"].items()}
     top = sum(t["max_score"] for t in graded["local"]["correct"]["tests"])
     dropout = next(t for t in graded["local"]["bug"]["tests"] if "Dropout" in t["name"])
     assert got == {"correct": top, "stubs": 0, "bug": top - dropout["max_score"]}
+
+
+@pytest.mark.slow
+def test_links_to_the_containers_solution_earn_nothing(graded):
+    """Gradescope unpacks an upload with its symbolic links; the grader reads none of them,
+    so code files that link to /autograder/source count as not handed in (the stubs)."""
+    result = graded["gradescope"]["links"]
+    assert result["score"] == 0
+    assert "not handed in: assignment/layers.py" in result["output"]
