@@ -11,8 +11,9 @@ assignment collect``, each handed in as Gradescope may deliver it (unpacked flat
 under a leading folder, the zip itself): correct, all stubs, one bug (dropout_backward off by
 a factor of 2). Each ``results.json`` must validate against Gradescope's documented format
 and give the score ``python -m instructor grade`` gives the same zip. A fourth, an attack, is
-the correct upload with its code files replaced by links to the solution in the container: it
-must earn nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
+the correct upload with its code files replaced by links to the solution in the container; a
+fifth, the stubs with code that reads and runs that solution at import: both must earn
+nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
 """
 
 import json
@@ -38,6 +39,12 @@ _right_dropout_backward = dropout_backward
 
 def dropout_backward(dout, cache):
     return 0.5 * _right_dropout_backward(dout, cache)
+'''
+CHEAT = '''
+try:
+    exec(open("{solution}").read())
+except OSError:
+    pass
 '''
 
 # Gradescope's results.json, as documented at
@@ -157,7 +164,7 @@ def run(cmd, cwd, env=None, timeout=900):
     return proc
 
 
-def collected(release, tmp, name, solution=True, bug=False):
+def collected(release, tmp, name, solution=True, extra=""):
     """A submission zip made by ``python -m assignment collect`` in a copy of the release."""
     work = tmp / f"work-{name}"
     shutil.copytree(release, work)
@@ -166,9 +173,8 @@ def collected(release, tmp, name, solution=True, bug=False):
                     "assignment/optim.py", "notebooks/Dropout.ipynb",
                     "notebooks/BatchNormalization.ipynb"):
             shutil.copy(REPO / rel, work / rel)
-    if bug:
-        with open(work / "assignment" / "layers.py", "a") as f:
-            f.write(BUG)
+    with open(work / "assignment" / "layers.py", "a") as f:
+        f.write(extra)
     out = tmp / f"{name}.zip"
     run([sys.executable, "-m", "assignment", "collect", "--root", str(work), "--out", str(out),
          *([] if solution else ["--allow-incomplete"])], cwd=work)
@@ -194,7 +200,10 @@ def graded(built, container):
     release = root / "source" / bundle.RELEASE
     zips = {"correct": collected(release, tmp, "correct"),
             "stubs": collected(release, tmp, "stubs", solution=False),
-            "bug": collected(release, tmp, "bug", bug=True)}
+            "bug": collected(release, tmp, "bug", extra=BUG),
+            # an attack: the stubs, then the container's solution read and run at import
+            "cheat": collected(release, tmp, "cheat", solution=False, extra=CHEAT.format(
+                solution=root / "source" / "assignment" / "layers.py"))}
     results = {}
     zips["links"] = zips["correct"]
     for name, zip_path in zips.items():
@@ -205,7 +214,7 @@ def graded(built, container):
             unpack(zip_path, submission)
         elif name == "stubs":       # unpacked under a leading folder
             unpack(zip_path, submission / "my-assignment")
-        elif name == "bug":         # kept whole
+        elif name in ("bug", "cheat"):   # kept whole
             shutil.copy(zip_path, submission / "submission.zip")
         else:                       # an attack: the code files link to the container's solution
             unpack(zip_path, submission)
@@ -224,7 +233,7 @@ def graded(built, container):
          "--rubric", str(built["rubric"]), "--release", str(release), "--no-progress"], cwd=REPO)
     local = {n: json.loads((tmp / "grades" / "gradescope" / n / "results.json").read_text())
              for n in ("correct", "stubs", "bug")}
-    return {"gradescope": results, "local": local}
+    return {"gradescope": results, "local": local, "tmp": tmp}
 
 
 @pytest.mark.slow
@@ -248,7 +257,7 @@ def test_results_validate_against_gradescopes_format(graded):
 
 @pytest.mark.slow
 def test_scores_are_those_of_instructor_grade(graded):
-    got = {n: r["score"] for n, r in graded["gradescope"].items() if n != "links"}
+    got = {n: graded["gradescope"][n]["score"] for n in ("correct", "stubs", "bug")}
     assert got == {n: r["score"] for n, r in graded["local"].items()}
     top = sum(t["max_score"] for t in graded["local"]["correct"]["tests"])
     dropout = next(t for t in graded["local"]["bug"]["tests"] if "Dropout" in t["name"])
@@ -262,3 +271,16 @@ def test_links_to_the_containers_solution_earn_nothing(graded):
     result = graded["gradescope"]["links"]
     assert result["score"] == 0
     assert "not handed in: assignment/layers.py" in result["output"]
+
+
+@pytest.mark.slow
+def test_student_code_cannot_read_the_containers_solution(graded):
+    """The stubs plus code that runs /autograder/source/assignment/layers.py at import: the
+    sandbox hides the source, so the stubs are what is graded."""
+    assert graded["gradescope"]["cheat"]["score"] == 0
+    # outside the sandbox the same code does get the solution: the attack itself works
+    proc = subprocess.run([sys.executable, "-c", "import numpy as np; from assignment.layers "
+                           "import dropout_forward as f; f(np.ones(3), {'mode': 'test', "
+                           "'p': 0.5})"], cwd=graded["tmp"] / "work-cheat",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
