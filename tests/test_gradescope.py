@@ -9,9 +9,11 @@ packages are installed, so pip needs no network: PIP_NO_INDEX proves it); then
 ``run_autograder`` grades three submissions made from the student release with ``python -m
 assignment collect``, each handed in as Gradescope may deliver it (unpacked flat, unpacked
 under a leading folder, the zip itself): correct, all stubs, one bug (dropout_backward off by
-a factor of 2). Each ``results.json`` must validate against Gradescope's documented format and
-give the score ``python -m instructor grade`` gives the same zip. A lean rubric (three
-hidden-test items) keeps it to about a minute.
+a factor of 2). Each ``results.json`` must validate against Gradescope's documented format
+and give the score ``python -m instructor grade`` gives the same zip. A fourth, an attack, is
+the correct upload with its code files replaced by links to the solution in the container; a
+fifth, the stubs with code that reads and runs that solution at import: both must earn
+nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
 """
 
 import json
@@ -37,6 +39,12 @@ _right_dropout_backward = dropout_backward
 
 def dropout_backward(dout, cache):
     return 0.5 * _right_dropout_backward(dout, cache)
+'''
+CHEAT = '''
+try:
+    exec(open("{solution}").read())
+except OSError:
+    pass
 '''
 
 # Gradescope's results.json, as documented at
@@ -156,7 +164,7 @@ def run(cmd, cwd, env=None, timeout=900):
     return proc
 
 
-def collected(release, tmp, name, solution=True, bug=False):
+def collected(release, tmp, name, solution=True, extra=""):
     """A submission zip made by ``python -m assignment collect`` in a copy of the release."""
     work = tmp / f"work-{name}"
     shutil.copytree(release, work)
@@ -165,9 +173,8 @@ def collected(release, tmp, name, solution=True, bug=False):
                     "assignment/optim.py", "notebooks/Dropout.ipynb",
                     "notebooks/BatchNormalization.ipynb"):
             shutil.copy(REPO / rel, work / rel)
-    if bug:
-        with open(work / "assignment" / "layers.py", "a") as f:
-            f.write(BUG)
+    with open(work / "assignment" / "layers.py", "a") as f:
+        f.write(extra)
     out = tmp / f"{name}.zip"
     run([sys.executable, "-m", "assignment", "collect", "--root", str(work), "--out", str(out),
          *([] if solution else ["--allow-incomplete"])], cwd=work)
@@ -193,8 +200,12 @@ def graded(built, container):
     release = root / "source" / bundle.RELEASE
     zips = {"correct": collected(release, tmp, "correct"),
             "stubs": collected(release, tmp, "stubs", solution=False),
-            "bug": collected(release, tmp, "bug", bug=True)}
+            "bug": collected(release, tmp, "bug", extra=BUG),
+            # an attack: the stubs, then the container's solution read and run at import
+            "cheat": collected(release, tmp, "cheat", solution=False, extra=CHEAT.format(
+                solution=root / "source" / "assignment" / "layers.py"))}
     results = {}
+    zips["links"] = zips["correct"]
     for name, zip_path in zips.items():
         submission = root / "submission"
         shutil.rmtree(submission, ignore_errors=True)
@@ -203,21 +214,26 @@ def graded(built, container):
             unpack(zip_path, submission)
         elif name == "stubs":       # unpacked under a leading folder
             unpack(zip_path, submission / "my-assignment")
-        else:                       # kept whole
+        elif name in ("bug", "cheat"):   # kept whole
             shutil.copy(zip_path, submission / "submission.zip")
+        else:                       # an attack: the code files link to the container's solution
+            unpack(zip_path, submission)
+            for path in (submission / "assignment").glob("*.py"):
+                path.unlink()
+                path.symlink_to(root / "source" / "assignment" / path.name)
         (root / "results" / "results.json").unlink(missing_ok=True)
         run([str(root / "source" / "run_autograder")], cwd=root, env=container["env"])
         results[name] = json.loads((root / "results" / "results.json").read_text())
     # the same zips, graded on the instructor's machine
     subs = tmp / "subs"
     subs.mkdir()
-    for name, zip_path in zips.items():
-        shutil.copy(zip_path, subs / f"{name}.zip")
+    for name in ("correct", "stubs", "bug"):
+        shutil.copy(zips[name], subs / f"{name}.zip")
     run([sys.executable, "-m", "instructor", "grade", str(subs), "--out", str(tmp / "grades"),
          "--rubric", str(built["rubric"]), "--release", str(release), "--no-progress"], cwd=REPO)
     local = {n: json.loads((tmp / "grades" / "gradescope" / n / "results.json").read_text())
-             for n in zips}
-    return {"gradescope": results, "local": local}
+             for n in ("correct", "stubs", "bug")}
+    return {"gradescope": results, "local": local, "tmp": tmp}
 
 
 @pytest.mark.slow
@@ -241,8 +257,30 @@ def test_results_validate_against_gradescopes_format(graded):
 
 @pytest.mark.slow
 def test_scores_are_those_of_instructor_grade(graded):
-    got = {n: r["score"] for n, r in graded["gradescope"].items()}
+    got = {n: graded["gradescope"][n]["score"] for n in ("correct", "stubs", "bug")}
     assert got == {n: r["score"] for n, r in graded["local"].items()}
     top = sum(t["max_score"] for t in graded["local"]["correct"]["tests"])
     dropout = next(t for t in graded["local"]["bug"]["tests"] if "Dropout" in t["name"])
     assert got == {"correct": top, "stubs": 0, "bug": top - dropout["max_score"]}
+
+
+@pytest.mark.slow
+def test_links_to_the_containers_solution_earn_nothing(graded):
+    """Gradescope unpacks an upload with its symbolic links; the grader reads none of them,
+    so code files that link to /autograder/source count as not handed in (the stubs)."""
+    result = graded["gradescope"]["links"]
+    assert result["score"] == 0
+    assert "not handed in: assignment/layers.py" in result["output"]
+
+
+@pytest.mark.slow
+def test_student_code_cannot_read_the_containers_solution(graded):
+    """The stubs plus code that runs /autograder/source/assignment/layers.py at import: the
+    sandbox hides the source, so the stubs are what is graded."""
+    assert graded["gradescope"]["cheat"]["score"] == 0
+    # outside the sandbox the same code does get the solution: the attack itself works
+    proc = subprocess.run([sys.executable, "-c", "import numpy as np; from assignment.layers "
+                           "import dropout_forward as f; f(np.ones(3), {'mode': 'test', "
+                           "'p': 0.5})"], cwd=graded["tmp"] / "work-cheat",
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -111,6 +111,15 @@ def setup_cell():
     return sources[0]
 
 
+def fake_colab(tmp):
+    """The stand-in ``google.colab`` package, in ``tmp/fake`` (put it on PYTHONPATH)."""
+    fake = tmp / "fake" / "google" / "colab"
+    fake.mkdir(parents=True)
+    (fake.parent / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "drive.py").write_text(FAKE_DRIVE_MODULE)
+
+
 def colab_cell(tmp, source):
     """The set-up cell with /content moved to tmp/content and COLAB_SOURCE set."""
     text = setup_cell()
@@ -127,11 +136,7 @@ def colab(tmp_path_factory, release):
     if not TARBALL.is_file():
         pytest.skip(f"no offline CIFAR-10 tarball at {TARBALL}")
     tmp = tmp_path_factory.mktemp("colab")
-    fake = tmp / "fake" / "google" / "colab"
-    fake.mkdir(parents=True)
-    (fake.parent / "__init__.py").write_text("")
-    (fake / "__init__.py").write_text("")
-    (fake / "drive.py").write_text(FAKE_DRIVE_MODULE)
+    fake_colab(tmp)
     source = tmp / "course-repo"   # the release, as the course would publish it
     # (without a .git of the release's own: a checkout's `.git` file would make the git
     # commands below act on that checkout's repository)
@@ -182,11 +187,7 @@ def test_colab_second_run_reuses_the_copy_and_the_data(colab):
 
 
 def test_colab_without_a_copy_or_a_source_says_what_to_do(tmp_path):
-    fake = tmp_path / "fake" / "google" / "colab"
-    fake.mkdir(parents=True)
-    (fake.parent / "__init__.py").write_text("")
-    (fake / "__init__.py").write_text("")
-    (fake / "drive.py").write_text(FAKE_DRIVE_MODULE)
+    fake_colab(tmp_path)
     cell = colab_cell(tmp_path, "")
     (tmp_path / "content").mkdir()
     proc = run([sys.executable, "-c", RUN_CELL, cell], cwd=tmp_path / "content", check=False,
