@@ -38,6 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from assignment import notebook_checks
+
 TOL = 1e-6  # relative error accepted against numerical gradients (float64, h = 1e-6)
 
 
@@ -65,16 +67,20 @@ def _mod(name):
 
 
 def rel_error(a, b):
-    """Largest elementwise relative error between two arrays (0 for two zero arrays).
+    """notebook_checks.rel_error (the CS231n definition), made safe for checking student output.
 
-    None (an output the starting code sets to None and the code written never assigns) fails
-    the check; a NaN anywhere gives inf, so that ``rel_error(...) > tol`` fails too.
+    None (an output the starting code sets to None and the code written never assigns) and an
+    output of the wrong shape fail the check; a NaN anywhere gives inf, so that
+    ``rel_error(...) > tol`` fails too.
     """
     if a is None or b is None:
         raise Failed("an output is None",
                      "store each result in the variable the function returns (it starts as None)")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    err = float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    if a.shape != b.shape:
+        raise Failed(f"an output has shape {a.shape}, expected {b.shape}",
+                     "check the shapes the docstring gives for each output")
+    err = notebook_checks.rel_error(a, b)
     return math.inf if math.isnan(err) else err
 
 

@@ -556,3 +556,10 @@ def test_the_table_fails_for_a_missing_check_a_stale_entry_and_a_scored_exemptio
                                "but the rubric scores tests/test_layers.py::test_dropout_grad")
     assert found[2] == ("tests/test_layers.py::test_dropout_keeps_float32: public check "
                         "'no_such_check' does not exist in assignment/public_checks.py")
+
+
+def test_an_output_of_the_wrong_shape_fails_with_the_shapes(monkeypatch):
+    monkeypatch.setattr(layers, "relu_forward", lambda x: (np.maximum(x, 0)[:, :2], x))
+    failed = {r.what: r for r in _by_status(pc.run_part("relu"))["FAIL"]}
+    values = failed[pc.relu_forward_values.__doc__]
+    assert values.detail == "an output has shape (3, 2), expected (3, 4)"
