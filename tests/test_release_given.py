@@ -91,6 +91,27 @@ def test_default_configuration_gives_the_building_blocks():
     assert set(given_mod.known_functions()) == set(sections.SECTIONS)
 
 
+def test_release_command_line_takes_the_given_list_from_a_rubric(tmp_path):
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text('[release]\ngiven = ["affine_forward", "dropout_fwd"]\n')
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(rubric)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "given names 'dropout_fwd', which is not a student function" in out.stderr
+    rubric.write_text("[release]\ngiven = []\n")
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(rubric)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    layers = (tmp_path / "dist/student/assignment/layers.py").read_text()
+    assert "affine_forward: not implemented yet" in layers
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(tmp_path / "nope.toml")],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "nope.toml: no such file" in out.stderr, out.stderr
+
+
 def test_every_region_function_is_a_student_function():
     """The names a given list may use (SECTIONS) cover every function with a region."""
     functions = {n for names in release.region_functions(REPO).values() for n in names}
