@@ -3,6 +3,7 @@
 Command line::
 
     python -m instructor release [--out DIR] [--only student|solution] [--execute]
+                                 [--rubric RUBRIC]
 
 writes ``DIR/student/``, ``DIR/solution/`` and the same trees zipped as ``DIR/student.zip`` and
 ``DIR/solution.zip`` (``DIR`` defaults to ``dist``). The output is deterministic: files are
@@ -13,7 +14,7 @@ generating twice gives identical bytes.
 Python API (used by instructor/grading and the tests)::
 
     from instructor import release
-    release.build_student(src, out)              # -> Build (out = the student tree's folder)
+    release.build_student(src, out, given=None)  # -> Build (out = the student tree's folder)
     release.build_solution(src, out, execute=False, html=True)
     release.build_all(src, out_dir)              # both trees + zips, as the command line
     release.shipped_files(src)                   # relative POSIX paths present in both releases
@@ -23,14 +24,20 @@ Python API (used by instructor/grading and the tests)::
     release.source_regions(src)                  # {relative path: [Region or (cell, Region)]}
     release.region_functions(src)                # {relative .py path: [function per region]}
     release.render_mixed(src, rel, {"batchnorm_backward"})  # solution except those stubbed
+    release.configured_given(src)                # [release] given of src/instructor/rubric.toml
+    release.fill_in(src, student_root, given)    # the solution back into a student tree's .py
 
 The student tree: each solution region of a ``.py`` file becomes the CS231n banner pair around
 ``raise NotImplementedError("<function>: not implemented yet; see notebooks/<X>.ipynb, section
 '<S>' (check: ...)")``, with the function taken from the enclosing ``def`` and the section from
-instructor/sections.py. In notebooks, code-cell regions get the same stub (the section is the
-markdown heading above the cell), inline-question answers are emptied to ``**Your Answer:**``,
-and all outputs, execution counts and metadata other than tags and the kernel spec are cleared.
-The README is the student README from instructor/templates/.
+instructor/sections.py (every TODO must have one). The regions of the functions listed in
+``[release] given`` (instructor/given.py) are rendered as in the solution instead: those
+functions ship implemented. In notebooks, code-cell regions get the same stub (the section is
+the markdown heading above the cell), markdown regions (``<!-- BEGIN SOLUTION -->``: answers,
+derivations) become the line ``*Write your answer here.*``, and all outputs, execution counts
+and metadata other than tags and the kernel spec are cleared. The README is the student README
+from instructor/templates/. Finally the leak check (instructor/leaks.py) scans the written
+tree: a line of any replaced region found anywhere in it stops the release with file:line.
 
 In both trees the Makefile is the source Makefile without the rules that need left-out files
 (``make bench``; instructor/makefile.py), and no shipped file may mention left-out instructor
@@ -48,9 +55,9 @@ else is seeded and identical).
 
 What is left out of both trees is decided in instructor/manifest.py. Any problem stops the
 build with a MarkerError or ReleaseError (both ValueError) naming file and line: malformed
-markers (see instructor/markers.py), a region that cannot be stubbed, a function without a
-section, a marker left in an output file or a mention of left-out material in one, an
-unclassified test file.
+markers (see instructor/markers.py), a region that cannot be stubbed, a TODO function without
+a notebook section, an unknown given function, a marker left in an output file or a mention of
+left-out material in one, a solution line left in the student tree, an unclassified test file.
 """
 
 from __future__ import annotations
@@ -599,9 +606,10 @@ def secret_regions(src, given=()):
     instructor/leaks.py: every notebook region, and the .py regions outside given functions."""
     src = Path(src)
     found = []
+    functions = region_functions(src)
     for rel, items in source_regions(src).items():
         if rel.endswith(".py"):
-            names = region_functions(src).get(rel, [])
+            names = functions[rel]
             found += [(rel, 1, "code", r)
                       for r, n in zip(items, names, strict=True) if n not in given]
         else:
@@ -801,6 +809,9 @@ def register(subparsers):
     p.add_argument("--src", default=".", help="the solution source tree (default: .)")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.add_argument("--only", choices=("student", "solution"), help="build one release only")
+    p.add_argument("--rubric", default=None,
+                   help="the rubric whose [release] given list says which functions ship "
+                   "implemented (default: SRC/instructor/rubric.toml)")
     p.add_argument(
         "--execute",
         action="store_true",
@@ -816,7 +827,13 @@ def _main(args):
     out = Path(args.out)
     if not out.is_absolute():
         out = src / out
-    builds = build_all(src, out, only=args.only, execute=args.execute)
+    try:
+        if args.rubric and not Path(args.rubric).is_file():
+            raise ReleaseError(f"--rubric {args.rubric}: no such file")
+        given = given_mod.read(args.rubric) if args.rubric else None
+        builds = build_all(src, out, only=args.only, execute=args.execute, given=given)
+    except given_mod.GivenError as e:  # the message names the file and the bad name
+        raise ReleaseError(str(e)) from None
     colab.badge_release(builds.get("student"), args.colab_url)
     for name, b in builds.items():
         print(f"{name}: {len(b.files)} files, {b.stubs} regions -> {b.root} (+ {b.root}.zip)")

@@ -377,12 +377,6 @@ def test_unclassified_test_file_stops_the_release(synthetic, tmp_path):
     assert "tests/test_new.py" in msg
 
 
-def test_function_without_section_stops_the_release(synthetic, tmp_path, monkeypatch):
-    monkeypatch.setattr(sections, "SECTIONS", {"double": sections.SECTIONS["double"]})
-    msg = _expect_error(synthetic, tmp_path, "no entry for function 'Model.loss'")
-    assert msg.startswith("assignment/mod.py:20:")
-
-
 def test_missing_section_heading_stops_the_release(synthetic, tmp_path, monkeypatch):
     sections.SECTIONS["double"] = sections.Where("Demo.ipynb", "Tripling", "affine")
     _expect_error(synthetic, tmp_path, "has no such markdown heading")
@@ -442,9 +436,15 @@ def test_malformed_markdown_region_stops_the_release_with_cell_and_line(
 
 
 def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
-    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")
-    msg = _expect_error(synthetic, tmp_path, "no notebook section")
-    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss'" in msg
+    del sections.SECTIONS["Model.loss"]
+    msg = _expect_error(synthetic, tmp_path, "which notebook section checks it")
+    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss' is a TODO" in msg
+
+
+@pytest.mark.parametrize("notebook, section", [(None, None), ("Demo.ipynb", None), ("", "x")])
+def test_a_where_without_a_notebook_section_cannot_be_built(notebook, section):
+    with pytest.raises(sections.SectionError, match="must be a non-empty string"):
+        sections.Where(notebook, section, "fc_net")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
 
 
 def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_path):
-    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")  # fine when given
+    del sections.SECTIONS["Model.loss"]  # no section needed: it is given
     build = release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
     mod = (build.root / "assignment/mod.py").read_text()
     assert "secret_loss_value = x * 3 + 17" in mod and "SOLUTION" not in mod
@@ -884,9 +884,16 @@ def test_real_solution_release_passes_the_unit_tests(real_solution, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_solution_release_passes_nbval(real_solution, tmp_path):
-    root = tmp_path / "solution"
-    shutil.copytree(real_solution.root, root)
+def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_solution,
+                                                                          tmp_path):
+    """The student release with every function a TODO (given = []) and the solution copied
+    back in (release.fill_in) runs the solution notebooks to their committed outputs. (The
+    filled code is the solution release's, byte for byte, in both configurations:
+    tests/test_release_given.py; so this one run covers both.)"""
+    root = release.build_student(REPO, tmp_path / "student", given=[]).root
+    release.fill_in(REPO, root, given=[])
+    for rel in REAL_NOTEBOOKS:
+        shutil.copy2(real_solution.root / rel, root / rel)
     env = {**os.environ, **_data_env()}
     out = subprocess.run(
         [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",

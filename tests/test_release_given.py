@@ -91,6 +91,27 @@ def test_default_configuration_gives_the_building_blocks():
     assert set(given_mod.known_functions()) == set(sections.SECTIONS)
 
 
+def test_release_command_line_takes_the_given_list_from_a_rubric(tmp_path):
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text('[release]\ngiven = ["affine_forward", "dropout_fwd"]\n')
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(rubric)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "given names 'dropout_fwd', which is not a student function" in out.stderr
+    rubric.write_text("[release]\ngiven = []\n")
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(rubric)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    layers = (tmp_path / "dist/student/assignment/layers.py").read_text()
+    assert "affine_forward: not implemented yet" in layers
+    out = subprocess.run([PY, "-m", "instructor", "release", "--only", "student", "--out",
+                          str(tmp_path / "dist"), "--rubric", str(tmp_path / "nope.toml")],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "nope.toml: no such file" in out.stderr, out.stderr
+
+
 def test_every_region_function_is_a_student_function():
     """The names a given list may use (SECTIONS) cover every function with a region."""
     functions = {n for names in release.region_functions(REPO).values() for n in names}
@@ -141,17 +162,25 @@ functions = ["dropout_forward"]
 
 
 def _small_source(dst):
-    """A copy of the repository (without data) whose Dropout notebook has no code cell after
-    section 1: the reference notebook of the reduced rubric, committed outputs and all (the
-    code cells up to a point of an executed notebook are an executed notebook; the markdown,
-    headings included, stays)."""
+    """A copy of the repository (without data) whose Dropout notebook keeps only the code cells
+    the reduced rubric needs: the set-up cells at its top (not the data load) and section 1,
+    committed outputs and all (section 1's cell seeds its own random state, so its outputs do
+    not depend on the cells left out). The markdown, headings included, stays."""
     shutil.copytree(REPO, dst, ignore=shutil.ignore_patterns(
         ".git", ".venv", "cifar-10-batches-py", "__pycache__", "dist", "build", "*.tar.gz"))
     path = dst / "notebooks/Dropout.ipynb"
     nb = release.read_notebook(path)
-    cut = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
-               and "2. Dropout backward pass" in release._cell_source(c))
-    nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i < cut or c["cell_type"] != "code"]
+    heads = iter(rubric_mod.code_cell_sections(nb))
+    cells = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            under = next(heads)
+            setup = len(under) <= 1 and "get_CIFAR10_data()" not in release._cell_source(cell)
+            if not (setup or "1. Dropout forward pass" in under):
+                continue
+        cells.append(cell)
+    nb["cells"] = cells
+    assert sum(c["cell_type"] == "code" for c in cells) == 3, "set-up (2) and section 1 (1)"
     path.write_text(release.write_notebook_text(nb))
     return dst
 
