@@ -606,9 +606,10 @@ def secret_regions(src, given=()):
     instructor/leaks.py: every notebook region, and the .py regions outside given functions."""
     src = Path(src)
     found = []
+    functions = region_functions(src)
     for rel, items in source_regions(src).items():
         if rel.endswith(".py"):
-            names = region_functions(src).get(rel, [])
+            names = functions[rel]
             found += [(rel, 1, "code", r)
                       for r, n in zip(items, names, strict=True) if n not in given]
         else:

@@ -12,10 +12,11 @@ SECTIONS maps the qualified name of the function that encloses a solution region
 file (``"layers.batchnorm_backward"`` is spelled ``batchnorm_backward``; methods are
 ``Class.method``) to a :class:`Where`. Every student TODO is driven by a notebook section: the
 release fails, naming file, line and function, for a stubbed region whose function is not
-listed here (:func:`lookup`), is listed without a notebook section, or whose section is not a
-markdown heading of that notebook (so that a renamed heading cannot leave stale messages
-behind). Functions that ship implemented ([release] given, instructor/given.py) need no
-section while they are given, but listing one keeps the other configuration working.
+listed here (:func:`lookup`), or whose section is not a markdown heading of that notebook (so
+that a renamed heading cannot leave stale messages behind); a :class:`Where` without a
+notebook section cannot be built. Functions that ship implemented ([release] given,
+instructor/given.py) need no entry while they are given, but listing one keeps the other
+configuration working.
 Regions inside notebook code cells need no entry: their section is the markdown heading above
 the cell.
 """
@@ -23,18 +24,34 @@ the cell.
 from dataclasses import dataclass
 
 
+class SectionError(ValueError):
+    """A student function without a notebook section that checks it."""
+
+
 @dataclass(frozen=True)
 class Where:
-    """Where a function is checked.
+    """Where a function is checked: every field is required (a Where without a notebook
+    section raises SectionError).
 
-    - notebook: file name in notebooks/ (e.g. "Dropout.ipynb"); required for a TODO
+    - notebook: file name in notebooks/ (e.g. "Dropout.ipynb")
     - section: the text of a markdown heading in that notebook (without the leading #s)
     - part: the part of `python -m assignment check PART` that checks it
     """
 
-    notebook: str | None
-    section: str | None
+    notebook: str
+    section: str
     part: str
+
+    def __post_init__(self):
+        for name in ("notebook", "section", "part"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise SectionError(
+                    f"Where({self.notebook!r}, {self.section!r}, {self.part!r}): {name} must "
+                    "be a non-empty string; every TODO is checked by a notebook section (a "
+                    "function without one can only ship implemented: [release] given in "
+                    "instructor/rubric.toml)"
+                )
 
 
 _DROPOUT = "Dropout.ipynb"
@@ -75,27 +92,18 @@ SECTIONS = {
 }
 
 
-class SectionError(ValueError):
-    """A student function without a notebook section that checks it."""
-
-
 def lookup(name):
-    """The Where of student function `name`, which must name a notebook and a section.
+    """The Where of student function `name`.
 
-    Raises SectionError naming the function and what to add otherwise.
+    Raises SectionError naming the function if SECTIONS has no entry for it.
     """
     found = SECTIONS.get(name)
     if found is None:
         raise SectionError(
-            f"no entry for function {name!r} in instructor/sections.py SECTIONS: add where "
-            "its notebook section checks it"
-        )
-    if not found.notebook or not found.section:
-        raise SectionError(
-            f"function {name!r} is a TODO but instructor/sections.py SECTIONS gives it no "
-            "notebook section: every TODO must be checked by a notebook section before it is "
-            "needed; name that section, or ship the function implemented ([release] given "
-            "in instructor/rubric.toml)"
+            f"function {name!r} is a TODO but instructor/sections.py SECTIONS does not say "
+            "which notebook section checks it: every TODO must be checked by a notebook "
+            "section before it is needed; add its Where, or ship the function implemented "
+            "([release] given in instructor/rubric.toml)"
         )
     return found
 

@@ -507,8 +507,5 @@ def test_norm_backward_depends_only_on_its_own_cache(norm):
     for backward, want in zip(backwards, expected, strict=True):
         for a, b in zip(backward(dout, cache), want, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
-
-    def f(x, gamma, beta):  # and they are the true gradients of that forward
-        return forward(x, gamma, beta, param())[0]
-
-    assert_grads_close(expected[0], numeric_grads(f, [x, gamma, beta], dout))
+    # (whether they are the right gradients is the gradient tests' business: this item must
+    # not fail for a wrong backward formula, see the rubric's `functions`)

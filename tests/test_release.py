@@ -377,12 +377,6 @@ def test_unclassified_test_file_stops_the_release(synthetic, tmp_path):
     assert "tests/test_new.py" in msg
 
 
-def test_function_without_section_stops_the_release(synthetic, tmp_path, monkeypatch):
-    monkeypatch.setattr(sections, "SECTIONS", {"double": sections.SECTIONS["double"]})
-    msg = _expect_error(synthetic, tmp_path, "no entry for function 'Model.loss'")
-    assert msg.startswith("assignment/mod.py:20:")
-
-
 def test_missing_section_heading_stops_the_release(synthetic, tmp_path, monkeypatch):
     sections.SECTIONS["double"] = sections.Where("Demo.ipynb", "Tripling", "affine")
     _expect_error(synthetic, tmp_path, "has no such markdown heading")
@@ -442,9 +436,15 @@ def test_malformed_markdown_region_stops_the_release_with_cell_and_line(
 
 
 def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
-    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")
-    msg = _expect_error(synthetic, tmp_path, "no notebook section")
-    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss'" in msg
+    del sections.SECTIONS["Model.loss"]
+    msg = _expect_error(synthetic, tmp_path, "which notebook section checks it")
+    assert msg.startswith("assignment/mod.py:20:") and "'Model.loss' is a TODO" in msg
+
+
+@pytest.mark.parametrize("notebook, section", [(None, None), ("Demo.ipynb", None), ("", "x")])
+def test_a_where_without_a_notebook_section_cannot_be_built(notebook, section):
+    with pytest.raises(sections.SectionError, match="must be a non-empty string"):
+        sections.Where(notebook, section, "fc_net")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def test_todo_without_a_notebook_section_stops_the_release(synthetic, tmp_path):
 
 
 def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_path):
-    sections.SECTIONS["Model.loss"] = sections.Where(None, None, "fc_net")  # fine when given
+    del sections.SECTIONS["Model.loss"]  # no section needed: it is given
     build = release.build_student(synthetic, tmp_path / "student", given=["Model.loss"])
     mod = (build.root / "assignment/mod.py").read_text()
     assert "secret_loss_value = x * 3 + 17" in mod and "SOLUTION" not in mod

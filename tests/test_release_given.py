@@ -162,17 +162,25 @@ functions = ["dropout_forward"]
 
 
 def _small_source(dst):
-    """A copy of the repository (without data) whose Dropout notebook has no code cell after
-    section 1: the reference notebook of the reduced rubric, committed outputs and all (the
-    code cells up to a point of an executed notebook are an executed notebook; the markdown,
-    headings included, stays)."""
+    """A copy of the repository (without data) whose Dropout notebook keeps only the code cells
+    the reduced rubric needs: the set-up cells at its top (not the data load) and section 1,
+    committed outputs and all (section 1's cell seeds its own random state, so its outputs do
+    not depend on the cells left out). The markdown, headings included, stays."""
     shutil.copytree(REPO, dst, ignore=shutil.ignore_patterns(
         ".git", ".venv", "cifar-10-batches-py", "__pycache__", "dist", "build", "*.tar.gz"))
     path = dst / "notebooks/Dropout.ipynb"
     nb = release.read_notebook(path)
-    cut = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
-               and "2. Dropout backward pass" in release._cell_source(c))
-    nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i < cut or c["cell_type"] != "code"]
+    heads = iter(rubric_mod.code_cell_sections(nb))
+    cells = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            under = next(heads)
+            setup = len(under) <= 1 and "get_CIFAR10_data()" not in release._cell_source(cell)
+            if not (setup or "1. Dropout forward pass" in under):
+                continue
+        cells.append(cell)
+    nb["cells"] = cells
+    assert sum(c["cell_type"] == "code" for c in cells) == 3, "set-up (2) and section 1 (1)"
     path.write_text(release.write_notebook_text(nb))
     return dst
 
