@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import sandbox, steps
 from instructor.grading import rubric as rubric_mod
+from instructor.grading import sandbox, steps
 from instructor.grading.workspace import SANITIZER, Workspace
 
 REPO = Path(__file__).resolve().parents[1]
