@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import sandbox, steps
 from instructor.grading import rubric as rubric_mod
+from instructor.grading import sandbox, steps
 from instructor.grading.workspace import SANITIZER, Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -651,3 +651,20 @@ def test_redteam_fixture_runs_and_is_contained(name):
         if uid is not None:
             sandbox.UIDS.release(uid)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_grade_command_refuses_to_start_without_isolation(tmp_path, monkeypatch, capsys):
+    from instructor.grading import cli
+
+    monkeypatch.setattr(sandbox, "_detect", lambda: sandbox.Isolation(
+        notes=("simulated: not root, no user namespaces",)))
+    monkeypatch.setattr(sandbox, "_UNSAFE", [False])
+    (tmp_path / "subs").mkdir()
+    code = cli.main([str(tmp_path / "subs"), "--out", str(tmp_path / "GRADES")])
+    err = capsys.readouterr().err
+    assert code == 2 and "refusing to grade" in err and "--unsafe-no-isolation" in err
+    assert "simulated: not root" in err
+    assert not (tmp_path / "GRADES" / ".kit").exists()   # stopped before building anything
+    sandbox.allow_unsafe()
+    assert sandbox.detect_isolation().unsafe
+    assert sandbox.detect_isolation().describe()[0].startswith("UNSAFE: NO ISOLATION")

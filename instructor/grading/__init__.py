@@ -2,8 +2,11 @@
 
 One concept per module, bottom-up:
 
-- ``sandbox``: run one untrusted command (namespaces, uid, limits, timeout, output cap);
-  ``_launcher`` is its in-sandbox half;
+- ``sandbox``: run one untrusted command (allow-listed root, namespaces, uids, limits,
+  timeout, output cap); ``cgroups``: its limits per sandbox. Inside the sandbox (standard
+  library only, never imported by the grader): ``_launcher`` (PID 1), ``_rootfs`` (the
+  allow-listed root), ``_caps`` (uids, capabilities), ``_kernel_launcher`` (a notebook
+  step's kernel, out of the verdict collector's reach);
 - ``rubric``: the rubric file (instructor/rubric.toml): checks -> points, and scoring;
 - ``workspace``: the grading kit (release, reference notebooks, hidden tests) and the fresh
   work folder of a submission; reading a submission safely;

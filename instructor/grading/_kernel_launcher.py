@@ -24,25 +24,18 @@ writes the connection file where the kernel can read it, and ``exec``s ipykernel
 kernel's environment (``CONFIG["env"]``). Standard library only.
 """
 
-import importlib.util
 import json
 import os
 import sys
 
-
-def _load(name):
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-caps = _load("_caps")
+# python -I leaves the script's folder off sys.path: put it back for the siblings
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _caps as caps  # noqa: E402
 
 
 def _hide(paths):
-    rootfs = _load("_rootfs")
+    import _rootfs as rootfs
+
     for path in paths:
         if os.path.isdir(path):
             rootfs.mount("tmpfs", path, "tmpfs", rootfs.MS_RDONLY | rootfs.MS_NOSUID

@@ -26,7 +26,6 @@ not run: an isolation the grader reports must be an isolation that was in effect
 """
 
 import fcntl
-import importlib.util
 import json
 import os
 import resource
@@ -48,16 +47,10 @@ RLIMITS = {
 }
 
 
-def _load(name):
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-caps = _load("_caps")
-rootfs = _load("_rootfs")
+# python -I leaves the script's folder off sys.path: put it back for the siblings
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _caps as caps  # noqa: E402
+import _rootfs as rootfs  # noqa: E402
 
 
 def loopback_up():

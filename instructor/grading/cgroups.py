@@ -65,17 +65,13 @@ class Support:
     parents: tuple = ()
     why_not: str = ""
 
-    def describe(self, memory_bytes=None, pids=None):
+    def describe(self):
+        """One line for reports: the level of the limits in effect."""
         if self.version is None:
-            return ("limits per process only (setrlimit): no cgroup available to this grader"
+            return ("per process only (setrlimit): no cgroup available to this grader"
                     + (f" ({self.why_not})" if self.why_not else ""))
-        what = []
-        if memory_bytes:
-            what.append(f"memory {memory_bytes / 2**30:g} GiB")
-        if pids:
-            what.append(f"{pids} processes")
-        return (f"limits per sandbox: cgroup {self.version} ({', '.join(what) or 'memory, pids'}"
-                " for all its processes and its tmpfs together)")
+        return (f"per sandbox (cgroup {self.version}): memory, tmpfs included, and number of "
+                "processes of everything the sandbox runs, together")
 
 
 def _writable(folder):

@@ -228,7 +228,7 @@ def detect_isolation():
 def _detect():
     root = os.geteuid() == 0
     cgroups.remove_stale()   # left by graders that were killed
-    limits_line = cgroups.detect().describe(Limits().memory_bytes, Limits().processes)
+    limits_line = cgroups.detect().describe()
     flags = namespace_flags(root)
     if not _try_unshare(flags):
         why = ("unshare(1) unavailable or not permitted here" if root else
@@ -374,7 +374,7 @@ class _UidPool:
 UIDS = _UidPool()
 
 _LIVE = {}                     # id -> (Popen, Cgroup or None): the sandboxes running now
-_LIVE_LOCK = threading.Lock()
+_LIVE_LOCK = threading.RLock()   # re-entrant: taken again by a signal handler
 _STOPPING = threading.Event()
 
 

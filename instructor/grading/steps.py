@@ -5,7 +5,10 @@
    functions inside it (:mod:`instructor.grading.remote`); one outcome per test, a time
    limit per test, a crash or a time-out costs the tests of the function that caused it;
 2. :func:`notebook` with ``kind="ref"`` -- ``pytest --nbval`` of a reference notebook (the
-   solution's outputs) against the student's code, with the project's sanitizer;
+   solution's outputs) against the student's code, with the project's sanitizer; pytest and
+   nbval (the collector, which decides the verdicts) and the Jupyter kernel (the student's
+   code) are kept out of each other's reach by the sandbox, the reference notebook is the
+   collector's alone, and a pytest exit status other than 0 or 1 fails the step;
 3. :func:`notebook` with ``kind="own"`` -- the same for the student's own notebook: do the
    outputs handed in come out of the student's code, run top to bottom?
 
