@@ -89,6 +89,8 @@ TOOLING_TESTS = (
     "tests/test_collect.py",
     "tests/test_public_checks.py",
     "tests/test_grading*.py",
+    "tests/test_redteam.py",
+    "tests/redteam/*",
     "tests/test_run_notebooks.py",
     "tests/test_bench*.py",
 )
