@@ -51,7 +51,8 @@ from bench import grading as g
 from instructor.grading import report, runner
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
-copies, workers, quick, tmp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", Path(sys.argv[4])
+copies, workers = int(sys.argv[1]), int(sys.argv[2])
+quick, tmp = sys.argv[3] == "1", Path(sys.argv[4])
 rub = rubric_mod.load()
 rub = g.quick(rub) if quick else rub
 kit = build_kit(g.REPO, tmp / "kit", rub)

@@ -14,8 +14,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from instructor.grading import rubric as rubric_mod
 from instructor.grading import preflight, runner, sandbox
+from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
 

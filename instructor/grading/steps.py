@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from instructor.grading import sandbox
 from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
 
+
 @dataclass
 class StepLog:
     name: str

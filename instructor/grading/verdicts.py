@@ -15,11 +15,12 @@ with pytest and this plugin:
 * **Time**: every call into the worker waits at most ``test_seconds`` (the rubric's limit
   per hidden test applies to each call of the student's code: the trusted side's own work,
   e.g. a numerical gradient, does not count) and never past the submission's budget; a call
-  past it kills the worker, and the other checks of that function fail at once. Once the budget is spent, the remaining tests
-  fail at once.
+  past it kills the worker, and the other checks of that function fail at once. Once the
+  budget is spent, the remaining tests fail at once.
 * **Outcomes**: one JSON line per test on a pipe to the grader (``outcomes_fd``; no file
-  the worker could find): ``{"event": "report", "nodeid", "passed", "kind", "message"}``. Messages say which kind of
-  failure it was (:func:`classify`), never the test's source or the reference values.
+  the worker could find): ``{"event": "report", "nodeid", "passed", "kind", "message"}``.
+  Messages say which kind of failure it was (:func:`classify`), never the test's source or
+  the reference values.
 """
 
 import ctypes
