@@ -1,7 +1,15 @@
-"""Grading throughput: submissions per minute per core, local workers and a 2-worker Dask
-LocalCluster, measured in one run on the same copies of the correct submission.
+"""Grading throughput: submissions per minute per core, before and after the integrity layer
+(issue 11), local workers and a 2-worker Dask LocalCluster, measured in one run on the same
+copies of the correct submission.
 
     python -m bench.grading [--copies N] [--workers W] [--quick] [--rubric PATH]
+                            [--baseline REV] [--no-dask]
+
+*Before* is the grader of commit ``--baseline`` (default :data:`BASELINE`, the last commit
+before the verdict layer: hidden tests inside the sandbox's pytest), taken with ``git
+archive`` into a temporary folder and run there in a subprocess on the same machine, data and
+number of copies; *after* is this checkout's. The figure to hold against the budget is the
+core-minutes per submission, after / before (at most 1.10).
 
 Each copy is the solution's code files and executed notebooks, zipped as ``assignment
 collect`` would; the grading is the real one (sandbox, hidden tests, nbval of the reference
@@ -16,8 +24,13 @@ Prints, for each mode, wall time, submissions per minute, and submissions per mi
 
 import argparse
 import dataclasses
+import io
+import json
 import os
 import shutil
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -28,6 +41,51 @@ from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit, kit_meta
 
 REPO = Path(__file__).resolve().parents[1]
+BASELINE = "8de707b"   # main before the verdict layer (issue 11)
+
+# Run inside the baseline's tree: its own kit, copies and runner; prints the wall seconds.
+BEFORE = """
+import json, sys, time
+from pathlib import Path
+from bench import grading as g
+from instructor.grading import report, runner
+from instructor.grading import rubric as rubric_mod
+from instructor.grading.workspace import build_kit
+copies, workers = int(sys.argv[1]), int(sys.argv[2])
+quick, tmp = sys.argv[3] == "1", Path(sys.argv[4])
+rub = rubric_mod.load()
+rub = g.quick(rub) if quick else rub
+kit = build_kit(g.REPO, tmp / "kit", rub)
+subs = g.make_copies(kit, tmp / "subs", copies)
+start = time.perf_counter()
+summary = runner.run(subs, tmp / "out", kit, rub, workers=workers, progress=False)
+seconds = time.perf_counter() - start
+scores = sorted({r["score"] for r in report.load_results(tmp / "out")})
+print(json.dumps({"seconds": seconds, "scores": scores, "max": rub.max_score,
+                  "errors": summary.errors}))
+"""
+
+
+def before(rev, copies, workers, quick_rubric, tmp):
+    """Wall seconds of the baseline grader (``git archive rev``) on ``copies`` copies."""
+    tree = tmp / "baseline"
+    tree.mkdir()
+    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev],
+                          check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(tree, filter="data")
+    (tree / ".venv").symlink_to(Path(sys.prefix))
+    env = {**os.environ, "PYTHONPATH": str(tree),
+           "CIFAR10_DIR": str(sandbox.data_dir() or "")}
+    proc = subprocess.run([sys.executable, "-c", BEFORE, str(copies), str(workers),
+                           "1" if quick_rubric else "0", str(tmp / "before")], cwd=tree,
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the baseline grader ({rev}) failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if out["errors"] or out["scores"] != [out["max"]]:
+        raise RuntimeError(f"the baseline grader ({rev}) scored {out}")
+    return out["seconds"]
 
 
 def make_copies(kit, folder, copies):
@@ -67,6 +125,9 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2, help="local workers (default 2)")
     p.add_argument("--quick", action="store_true", help="hidden tests + Dropout notebook only")
     p.add_argument("--rubric", default=str(rubric_mod.DEFAULT_RUBRIC))
+    p.add_argument("--baseline", default=BASELINE, metavar="REV",
+                   help=f"the grader to compare with (default {BASELINE})")
+    p.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster run")
     args = p.parse_args(argv)
     rub = rubric_mod.load(args.rubric)
     if args.quick:
@@ -76,21 +137,32 @@ def main(argv=None):
         kit = build_kit(REPO, tmp / "kit", rub)
         subs = make_copies(kit, tmp / "subs", args.copies)
         cores = os.cpu_count() or 1
+        used = min(args.workers, cores)
         print(f"{args.copies} copies of the correct submission, rubric {len(rub.items)} items "
-              f"({'quick' if args.quick else 'full'}), {cores} cores")
+              f"({'quick' if args.quick else 'full'}), {cores} cores, load average "
+              + " ".join(f"{x:.1f}" for x in os.getloadavg()))
         print("isolation: " + "; ".join(sandbox.detect_isolation().describe()))
-        local = measure(f"local, {args.workers} workers", min(args.workers, cores),
+        seconds = before(args.baseline, args.copies, args.workers, args.quick, tmp)
+        base = args.copies / seconds * 60 / used
+        print(f"{'before (' + args.baseline + '), local':<28} {seconds:8.1f} s  "
+              f"{args.copies / seconds * 60:7.2f} subs/min  {base:7.2f} subs/min/core  "
+              f"{seconds * used / args.copies / 60:5.2f} core-min/sub")
+        local = measure(f"after, local, {args.workers} workers", used,
                         lambda: runner.run(subs, tmp / "out-local", kit, rub,
                                            workers=args.workers, progress=False),
                         args.copies)
+        print(f"after / before core-minutes per submission: {base / local:.2f} (budget 1.10); "
+              "load average now " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
         scores = {r["score"] for r in report.load_results(tmp / "out-local")}
         if scores != {rub.max_score}:
             raise RuntimeError(f"the correct copies scored {scores}, not {rub.max_score}")
+        if args.no_dask:
+            return
         from distributed import LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
                           dashboard_address=None, processes=True) as cluster:
-            dask = measure("Dask LocalCluster, 2 workers", min(2, cores),
+            dask = measure("after, Dask LocalCluster, 2", min(2, cores),
                            lambda: runner.run(subs, tmp / "out-dask", kit, rub,
                                               scheduler=cluster.scheduler_address,
                                               progress=False),

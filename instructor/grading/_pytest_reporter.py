@@ -1,10 +1,11 @@
 """pytest plugin copied into each work folder: streams one JSON line per test outcome.
 
-Loaded with ``-p _grading_reporter --grading-report-fd N``. Lines go to a pipe the grader
-reads while the run goes on (not to a file in the work folder), so the results of every test
-that finished survive a timeout or a crash of the run, and code running in a Jupyter kernel
-(which does not inherit the pipe) cannot write to it. Code running inside the pytest process
-itself (hidden unit tests import the student's module) could; the grader documents this.
+Loaded with ``-p _grading_reporter --grading-report-fd N`` by the notebook steps. Lines go
+to a pipe the grader reads while the run goes on (not to a file in the work folder), so the
+results of every cell that finished survive a timeout or a crash of the run, and code running
+in a Jupyter kernel (which does not inherit the pipe) cannot write to it. The hidden unit
+tests do not use it: their verdicts come from :mod:`instructor.grading.verdicts`, outside the
+sandbox.
 
 Lines: ``{"event": "collected", "nodeids": [...]}``, ``{"event": "start", "nodeid": ...}``,
 ``{"event": "report", "nodeid", "when", "outcome", "message"}`` (message: the failure text,

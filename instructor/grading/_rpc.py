@@ -31,7 +31,7 @@ import struct
 
 import numpy as np
 
-MAX_FRAME = 1 << 30          # 1 GiB: far above any test's data
+MAX_FRAME = 256 << 20        # 256 MiB: far above any test's data (the largest is 8 MB)
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000
 
@@ -262,7 +262,8 @@ def unpack(payload):
             pos += size
         if pos != len(payload):
             raise ProtocolError("trailing bytes after the arrays")
-    except (struct.error, UnicodeDecodeError, ValueError, TypeError, IndexError) as exc:
+    except (struct.error, UnicodeDecodeError, ValueError, TypeError, IndexError,
+            RecursionError) as exc:
         if isinstance(exc, ProtocolError):
             raise
         raise ProtocolError(f"malformed frame ({type(exc).__name__}: {exc})"[:300]) from None

@@ -21,9 +21,8 @@ import os
 import sys
 import traceback
 
-import numpy as np
-
 import _grading_rpc as rpc
+import numpy as np
 
 
 class Worker:

@@ -14,8 +14,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from instructor.grading import rubric as rubric_mod
 from instructor.grading import preflight, runner, sandbox
+from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
 
@@ -106,17 +106,25 @@ def _run(args):
     sandbox.install_signal_handlers()   # SIGTERM/SIGINT: every sandbox dies with the grader
     print(f"building the grading kit from {args.src} ...", file=sys.stderr)
     kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
+    return grade_all(args.submissions, out, kit, rub, args.src, workers=args.workers,
+                     force=args.force, scheduler=args.scheduler, only=args.only,
+                     progress=not args.no_progress, scratch=args.scratch)
+
+
+def grade_all(submissions, out, kit, rub, src, **options):
+    """Check the environment (:mod:`~instructor.grading.preflight`), grade every pending
+    submission, print a summary; the exit status (see the module docstring)."""
+    iso = sandbox.detect_isolation()
     print("isolation: " + "; ".join(iso.describe()), file=sys.stderr)
-    ref = preflight.check(kit, rub, args.src, out, args.scratch,
+    ref = preflight.check(kit, rub, src, out, options.get("scratch"),
                           log=lambda m: print(m, file=sys.stderr))
-    rub.budget_seconds = preflight.budget(rub, ref["seconds"])
+    if not rub.budget_seconds:
+        rub = dataclasses.replace(rub, budget_seconds=preflight.budget(rub, ref["seconds"]))
     print(f"reference solution: {ref['score']:g}/{ref['max_score']:g} in {ref['seconds']:.0f} s; "
           f"time budget per submission {rub.budget_seconds:.0f} s", file=sys.stderr)
     print(f"rubric: maximum score {rub.max_score:g}. {rub.dropped_note or ''}".rstrip(),
           file=sys.stderr)
-    summary = runner.run(args.submissions, out, kit, rub, workers=args.workers,
-                         force=args.force, scheduler=args.scheduler, only=args.only,
-                         progress=not args.no_progress, scratch=args.scratch)
+    summary = runner.run(submissions, out, kit, rub, **options)
     print(f"graded {len(summary.graded)}, already done {len(summary.skipped)}, "
           f"grader errors {len(summary.errors)} -> {out / 'grades.csv'}")
     for name in summary.ignored:

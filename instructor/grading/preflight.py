@@ -46,7 +46,7 @@ def check_data(rubric):
     """Raise :class:`PreflightError` unless the data the notebooks need is complete."""
     if not (rubric.reference_notebooks or rubric.own_notebooks):
         return None
-    from assignment import datasets   # the grader's copy (the solution's; trusted)
+    from assignment import datasets  # the grader's copy (the solution's; trusted)
 
     folder = sandbox.data_dir()
     if folder is None or not datasets.is_complete(folder):

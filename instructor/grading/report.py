@@ -19,7 +19,6 @@ For the run (:func:`write_summary`, after every completed submission and at the 
 import csv
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 

@@ -29,11 +29,13 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 
 from instructor.grading import sandbox
 from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
+
 
 @dataclass
 class StepLog:
@@ -112,14 +114,15 @@ def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
     start = time.monotonic()
     trusted = ws.trusted()
     template = ws.template()
-    outcomes_file = trusted / ".outcomes.jsonl"
     limits = rubric.limits
+    # outcomes come back on a pipe of their own: no file the worker could find and write
+    out_r, out_w = os.pipe()
     config = {
         "template": str(template), "work": str(ws.work), "tools": str(ws.tools),
         "limits": asdict(limits), "env": _env(ws), "uid": uid,
         "budget_deadline": deadline, "budget_seconds": getattr(rubric, "budget_seconds", 0),
         "test_seconds": rubric.test_seconds, "selected": list(test_ids),
-        "outcomes": str(outcomes_file), "release": str(ws.kit / "release"),
+        "outcomes_fd": out_w, "release": str(ws.kit / "release"),
         "student_files": [f for f in ws.meta["student_files"] if f.endswith(".py")],
         "test_files": sorted({t.split("::")[0] for t in test_ids}),
     }
@@ -128,21 +131,26 @@ def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(trusted), str(sandbox.REPO)]),
            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    problems = []
+    problems, sink = [], {}
+    reader = threading.Thread(target=sandbox._drain, args=(out_r, sandbox.REPORT_LIMIT, sink),
+                              daemon=True)
+    reader.start()
+    proc = subprocess.Popen([sys.executable, "-m", "instructor.grading.verdicts",
+                             str(trusted / ".verdicts.json")], cwd=trusted, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, pass_fds=(out_w,))
+    os.close(out_w)
     try:
-        proc = subprocess.run([sys.executable, "-m", "instructor.grading.verdicts",
-                               str(trusted / ".verdicts.json")], cwd=trusted, env=env,
-                              capture_output=True, text=True, errors="replace",
-                              timeout=wall + GRACE_SECONDS)
-        out_tail = _first_lines(proc.stdout + proc.stderr, 30)
+        output, _ = proc.communicate(timeout=wall + GRACE_SECONDS)
         if proc.returncode != 0:
             problems.append(f"the verdict process ended with status {proc.returncode}")
-    except subprocess.TimeoutExpired as exc:
-        out_tail = _first_lines(str(exc.stdout or ""), 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
         problems.append(f"stopped after the time limit of {wall:g} s")
-    collected, got, worker_problems = parse_verdicts(
-        outcomes_file.read_text(encoding="utf-8", errors="replace")
-        if outcomes_file.exists() else "")
+    reader.join(timeout=30)
+    out_tail = _first_lines(output.decode(errors="replace"), 30)
+    collected, got, worker_problems = parse_verdicts(sink.get("report", ""))
     problems += worker_problems
     outcomes = {f"test:{nid}": out for nid, out in got.items()}
     for nid in test_ids:

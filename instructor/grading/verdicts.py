@@ -15,11 +15,12 @@ with pytest and this plugin:
 * **Time**: every call into the worker waits at most ``test_seconds`` (the rubric's limit
   per hidden test applies to each call of the student's code: the trusted side's own work,
   e.g. a numerical gradient, does not count) and never past the submission's budget; a call
-  past it kills the worker, and the other checks of that function fail at once. Once the budget is spent, the remaining tests
-  fail at once.
-* **Outcomes**: one JSON line per test in the outcome file (this process's own; the worker
-  cannot reach it): ``{"nodeid", "passed", "kind", "message"}``. Messages say which kind of
-  failure it was (:func:`classify`), never the test's source or the reference values.
+  past it kills the worker, and the other checks of that function fail at once. Once the
+  budget is spent, the remaining tests fail at once.
+* **Outcomes**: one JSON line per test on a pipe to the grader (``outcomes_fd``; no file
+  the worker could find): ``{"event": "report", "nodeid", "passed", "kind", "message"}``.
+  Messages say which kind of failure it was (:func:`classify`), never the test's source or
+  the reference values.
 """
 
 import ctypes
@@ -81,7 +82,7 @@ class BudgetSpent(Exception):
 class VerdictPlugin:
     def __init__(self, config):
         self.cfg = config
-        self.out = open(config["outcomes"], "a", encoding="utf-8")
+        self.out = open(config["outcomes_fd"], "w", encoding="utf-8", closefd=True)
         limits = Limits(**config["limits"])
         self.remote = remote_mod.Remote(config["template"], config["work"], config["tools"],
                                         limits, config["env"], config.get("uid"),

@@ -1,0 +1,220 @@
+"""Red-team suite (INSTRUCTOR ONLY): every attack of issue 11, graded like a real run.
+
+Each module ``tests/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
+(turns an all-stubs submission folder -- ``assignment/<the student's files>`` and
+``notebooks/<the rubric's notebooks>``, here the mini notebook of test_grading.py, not run --
+into the attack), optionally ``NAMES`` (the submission ids to plant it under) and ``EARNS``
+(what its code earns: ``"hidden tests"`` = every hidden-test item in full; default nothing).
+
+All of them are graded in one run together with a correct and an all-stubs control, through
+the same path as ``python -m instructor grade`` (:func:`instructor.grading.cli.grade_all`:
+the environment check and the reference solution first, then every submission, the time
+budget derived from the reference), with a lean rubric (the mini notebook, a few hidden
+tests). Asserted: the run's exit status is 0; the controls score full and 0; each attack
+scores what its code earns; no file of the repository or the kit changed; every report
+names the isolation in effect; no hidden test's source reaches any student-visible report.
+"""
+
+import csv
+import hashlib
+import importlib.util
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from instructor.grading import cli, report, sandbox
+from instructor.grading import rubric as rubric_mod
+from instructor.grading.workspace import build_kit
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = sorted((REPO / "tests" / "redteam").glob("*.py"))
+pytestmark = pytest.mark.slow
+
+RUBRIC = """
+[limits]
+step_seconds = 120
+cell_seconds = 20
+test_seconds = 3
+cpu_seconds = 120
+memory_gib = 2
+budget_factor = 3
+
+[files]
+notebooks = ["Mini.ipynb"]
+hidden_support = ["tests/fixtures"]
+
+[[item]]
+id = "t_bn"
+title = "Batchnorm (hidden tests)"
+points = 3
+tests = ["tests/test_layers.py::test_batchnorm_gradients*",
+         "tests/test_layers.py::test_batchnorm_running_*"]
+functions = ["batchnorm_forward", "batchnorm_backward"]
+
+[[item]]
+id = "t_dropout"
+title = "Dropout (hidden tests)"
+points = 2
+tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
+         "tests/test_layers.py::test_dropout_gradients*"]
+functions = ["dropout_forward", "dropout_backward"]
+
+[[item]]
+id = "t_net"
+title = "Network with batchnorm (hidden tests)"
+points = 2
+tests = ["tests/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
+         "tests/test_fc_net.py::test_parameters_*", "tests/test_fc_net.py::test_weights_*"]
+functions = ["FullyConnectedNet.__init__", "FullyConnectedNet.loss"]
+
+[[item]]
+id = "nb_dropout"
+title = "Notebook: dropout forward"
+points = 1
+notebook = "Mini.ipynb"
+sections = ["Dropout forward"]
+
+[[item]]
+id = "nb_bn"
+title = "Notebook: batchnorm backward"
+points = 1
+notebook = "Mini.ipynb"
+sections = ["Batchnorm backward"]
+
+[[item]]
+id = "own"
+title = "Your notebook reproduces"
+points = 1
+own_notebook = "Mini.ipynb"
+"""
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(f"redteam_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tree_digest(root):
+    """Path -> sha256 of every file under ``root`` (caches and bytecode aside)."""
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts \
+                and ".pytest_cache" not in p.parts:
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from test_grading import STUDENT_FILES, execute, fake_release, mini_notebook, stub_regions
+
+    tmp = tmp_path_factory.mktemp("redteam")
+    (tmp / "rubric.toml").write_text(RUBRIC)
+    rub = rubric_mod.load(tmp / "rubric.toml")
+    reference = execute(mini_notebook(), {}, tmp / "exec-ref")
+    (tmp / "refs").mkdir()
+    (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
+    shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
+    out = tmp / "GRADES"
+    out.mkdir()
+    kit = build_kit(REPO, out / ".kit", rub, release_dir=fake_release(tmp / "release"),
+                    reference_dir=tmp / "refs")
+
+    subs = tmp / "submissions"
+    subs.mkdir()
+
+    def folder(name, code, notebook):
+        root = subs / name
+        for rel, text in code.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+        (root / "notebooks").mkdir(parents=True, exist_ok=True)
+        (root / "notebooks" / "Mini.ipynb").write_text(json.dumps(notebook))
+        return root
+
+    solution = {rel: (REPO / rel).read_text() for rel in STUDENT_FILES}
+    stubs = {rel: stub_regions(text) for rel, text in solution.items()}
+    folder("control_correct", solution, reference)
+    folder("control_stubs", stubs, mini_notebook())
+    attacks = {}
+    for path in FIXTURES:
+        module = load(path)
+        for name in getattr(module, "NAMES", (path.stem,)):
+            module.plant(folder(name, stubs, mini_notebook()))
+            attacks[name] = module
+
+    before = {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
+              "kit": tree_digest(kit)}
+    start = time.monotonic()
+    status = cli.grade_all(subs, out, kit, rub, REPO, workers=2, progress=False)
+    seconds = time.monotonic() - start
+    after = {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
+             "kit": tree_digest(kit)}
+    results = {r["student"]: r for r in report.load_results(out)}
+    return {"status": status, "results": results, "attacks": attacks, "out": out,
+            "rubric": rub, "before": before, "after": after, "seconds": seconds, "kit": kit}
+
+
+def test_the_run_completes_with_status_0(graded):
+    assert graded["status"] == 0
+    expected = {"control_correct", "control_stubs", *graded["attacks"]}
+    assert set(graded["results"]) == expected
+    rows = list(csv.DictReader((graded["out"] / "grades.csv").open(encoding="utf-8")))
+    assert sorted(r["student"] for r in rows) == sorted(expected)
+
+
+def test_controls_score_full_and_zero(graded):
+    r = graded["results"]
+    assert r["control_correct"]["score"] == graded["rubric"].max_score, r["control_correct"]
+    assert r["control_stubs"]["score"] == 0
+
+
+@pytest.mark.parametrize("fixture", [p.stem for p in FIXTURES])
+def test_each_attack_scores_what_its_code_earns(graded, fixture):
+    for name, module in graded["attacks"].items():
+        if Path(module.__file__).stem != fixture:
+            continue
+        result = graded["results"][name]
+        items = {i["id"]: i for i in result["items"]}
+        if getattr(module, "EARNS", None) == "hidden tests":
+            tested = [i.id for i in graded["rubric"].items if i.tests]
+            assert all(items[i]["points"] == items[i]["max_points"] for i in tested), (
+                module.ATTACK, {i: items[i]["failures"][:1] for i in tested})
+        else:
+            assert result["score"] == 0, (module.ATTACK, {
+                i: (v["points"], v["failures"][:1]) for i, v in items.items() if v["points"]})
+
+
+def test_no_file_outside_the_sandbox_changed(graded):
+    assert graded["before"] == graded["after"]
+
+
+def test_every_report_names_the_isolation_and_the_budget(graded):
+    for name in graded["results"]:
+        fb = (graded["out"] / "feedback" / f"{report.safe_name(name)}.md").read_text(
+            encoding="utf-8")
+        assert "## How your code was run" in fb
+        assert sandbox.detect_isolation().describe()[0] in fb
+        assert "time budget" in fb
+
+
+def test_no_hidden_test_source_reaches_a_student_visible_report(graded):
+    hidden = (REPO / "tests" / "test_layers.py").read_text()
+    snippets = [ln.strip() for ln in hidden.splitlines()
+                if len(ln.strip()) > 30 and not ln.strip().startswith(("#", '"', "from", "import"))]
+    for p in [*(graded["out"] / "feedback").glob("*.md"),
+              *(graded["out"] / "gradescope").rglob("results.json")]:
+        text = p.read_text(encoding="utf-8")
+        leaked = [s for s in snippets if s in text]
+        assert not leaked, (p.name, leaked[:3])
+
+
+def test_a_hang_ends_within_the_submission_budget(graded):
+    hang = graded["results"]["attack09_hang"]
+    budget = float(hang["limits"].split("time budget ")[1].split(" s")[0])
+    assert hang["seconds"] < budget + 30
