@@ -72,8 +72,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import given as given_mod
 from instructor import colab, leaks, makefile, manifest, markers, references, sections
+from instructor import given as given_mod
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_ANSWER = "**Your Answer:**"

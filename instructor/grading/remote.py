@@ -121,6 +121,7 @@ class Remote:
 
     def __init__(self, template, work, tools, limits, env, uid=None, budget_deadline=None):
         self.template, self.work, self.tools = Path(template), Path(work), Path(tools)
+        self.rpc_dir = self.work.with_name(self.work.name + ".rpc")
         self.limits, self.env, self.uid = limits, env, uid
         self.budget_deadline = budget_deadline
         self.call_seconds = None      # the time limit of one call (None: no limit)
@@ -142,9 +143,12 @@ class Remote:
     def _prepare_work(self):
         shutil.rmtree(self.work, ignore_errors=True)
         shutil.copytree(self.template, self.work, symlinks=True)
-        rpc_dir = self.work / ".rpc"
-        rpc_dir.mkdir()
-        fifos = rpc_dir / "requests", rpc_dir / "replies"
+        # The FIFOs live beside the work folder, not in it: the sandbox shows the work folder
+        # through an overlay, where a FIFO is a different inode from the host's (the two ends
+        # would never meet); the sandbox binds this folder in as it is (see run's readonly).
+        shutil.rmtree(self.rpc_dir, ignore_errors=True)
+        self.rpc_dir.mkdir()
+        fifos = self.rpc_dir / "requests", self.rpc_dir / "replies"
         for f in fifos:
             os.mkfifo(f, 0o600)
         if self.uid is not None:
@@ -153,6 +157,9 @@ class Remote:
                     os.lchown(Path(dirpath) / name, self.uid, self.uid)
             os.chown(self.work, self.uid, self.uid)
             self.work.chmod(0o700)
+            for f in (self.rpc_dir, *fifos):
+                os.chown(f, self.uid, self.uid)
+            self.rpc_dir.chmod(0o700)
         return fifos
 
     def start(self):
@@ -178,7 +185,7 @@ class Remote:
 
         def run():
             self._result = sandbox.run(cmd, self.work, limits, env=self.env, uid=self.uid,
-                                       on_start=on_start)
+                                       on_start=on_start, readonly=[self.rpc_dir])
             started.set()
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
