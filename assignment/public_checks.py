@@ -455,6 +455,50 @@ def _norm_backward(part, forward, backward, param):
     return f"{backward}: dx, dgamma, dbeta " + ", ".join(details)
 
 
+def _norm_cache_behaviour(forward, backwards, param):
+    """Forward leaves x, gamma, beta alone; backward leaves dout and the cache alone (a second
+    call gives the same gradients) and uses only its own cache (later forward passes with the
+    same parameter dict do not change what it returns). What the cache holds is your choice."""
+    layers = _mod("layers")
+    rng = np.random.default_rng(20)
+    x, dout = rng.normal(size=(6, 4)) * 2 + 1, rng.normal(size=(6, 4))
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    before = [a.copy() for a in (x, gamma, beta, dout)]
+    params = dict(param)
+    _, cache = getattr(layers, forward)(x, gamma, beta, params)
+    firsts = {b: [np.array(g, copy=True) for g in getattr(layers, b)(dout, cache)]
+              for b in backwards}
+    for seed in (21, 22):
+        x2 = np.random.default_rng(seed).normal(size=x.shape)
+        getattr(layers, forward)(x2, gamma + 1, beta - 1, params)
+    for b in backwards:
+        again = getattr(layers, b)(dout, cache)
+        if any(rel_error(g, f) > 1e-12 for g, f in zip(again, firsts[b], strict=False)):
+            raise Failed(f"{b} gives other gradients for the same cache after more forward "
+                         "passes (or when called twice)",
+                         "keep in the cache what this forward pass computed (not a reference to "
+                         "something a later call changes), and change neither dout nor the cache")
+    names = ("x", "gamma", "beta", "dout")
+    changed = [n for n, a, b in zip(names, before, (x, gamma, beta, dout), strict=True)
+               if not np.array_equal(a, b)]
+    if changed:
+        raise Failed(f"{forward}/{backwards[0]} modified {', '.join(changed)} in place",
+                     "compute new arrays; don't use -=, += or out= on the inputs")
+    return "inputs untouched; backward depends only on its own cache"
+
+
+def batchnorm_cache_behaviour():
+    """batchnorm: inputs untouched; each backward uses only its own forward's cache."""
+    return _norm_cache_behaviour("batchnorm_forward",
+                                 ("batchnorm_backward", "batchnorm_backward_alt"),
+                                 {"mode": "train"})
+
+
+def layernorm_cache_behaviour():
+    """layernorm: inputs untouched; the backward uses only its own forward's cache."""
+    return _norm_cache_behaviour("layernorm_forward", ("layernorm_backward",), {})
+
+
 def batchnorm_backward_gradients():
     """batchnorm_backward's dx, dgamma, dbeta match numerical gradients."""
     return _norm_backward("batchnorm", "batchnorm_forward", "batchnorm_backward", {"mode": "train"})
@@ -928,11 +972,13 @@ def adam_continues_from_state():
     m, v = 0.1 * rng.normal(size=(2, 3)), 0.05 + 0.01 * rng.random((2, 3))
     next_w, config = optim.adam(w.copy(), dw, {"learning_rate": 1e-2, "m": m.copy(),
                                                "v": v.copy(), "t": 5})
-    m6, v6 = 0.9 * m + 0.1 * dw, 0.999 * v + 0.001 * dw**2
-    expected = w - 1e-2 * (m6 / (1 - 0.9**6)) / (np.sqrt(v6 / (1 - 0.999**6)) + 1e-8)
-    if config.get("t") != 6 or rel_error(next_w, expected) > 1e-8:
-        raise Failed(f"from t=5 the step gives t={config.get('t')!r} and next_w with rel. error "
-                     f"{rel_error(next_w, expected):.2g} (expected t=6 and < 1e-08)",
+    # the step next_w - w of the reference implementation (12 significant digits)
+    expected = np.array([[-0.000438075654, -0.001349004617, -0.000224150471],
+                         [-0.000429774505, 0.000247884827, 0.000681593897]])
+    err = rel_error(np.asarray(next_w) - w, expected)
+    if config.get("t") != 6 or err > 1e-8:
+        raise Failed(f"from t=5 the step gives t={config.get('t')!r} and a step next_w - w with "
+                     f"rel. error {err:.2g} (expected t=6 and < 1e-08)",
                      "start from config's m, v and t (they are not always zero); increment t "
                      "before using it")
     return "t=5 -> 6"
@@ -1015,6 +1061,10 @@ def solver_step_reference():
             hint = ("the first loss is right, later ones are not: store the updated weights "
                     "and each parameter's returned config (the momentum) back")
         raise Failed(f"rel. error {err:.2g} against the reference run (must be < 1e-06)", hint)
+    if np.random.rand() != 0.5629335205260959:
+        raise Failed("after 6 steps numpy's global random state is not where 6 minibatch draws "
+                     "leave it", "draw each minibatch with exactly one np.random.choice(num_train, "
+                     "batch_size) and no other random call")
     return f"losses and parameters, rel. error {err:.1e}"
 
 
@@ -1037,7 +1087,14 @@ def solver_check_accuracy():
         raise Failed(f"accuracy {acc!r}, expected 0.7 (7 of 10 right)",
                      "the predicted class is the one with the highest score; divide the "
                      "number of correct predictions by N")
-    return "accuracy 0.7 in batches 3, 3, 3, 1"
+    np.random.seed(7)
+    acc = solver.check_accuracy(data["X_train"], data["y_train"], num_samples=6, batch_size=4)
+    if acc is None or not math.isclose(acc, 5 / 6, rel_tol=1e-12):
+        raise Failed(f"with num_samples=6 after np.random.seed(7) the accuracy is {acc!r}, "
+                     "expected 0.8333 (5 of the 6 rows drawn)",
+                     "subsample as CS231n does: one np.random.choice(N, num_samples) when N > "
+                     "num_samples, then classify only those rows")
+    return "accuracy 0.7 in batches 3, 3, 3, 1; subsample of 6: 5/6"
 
 
 PARTS = {
@@ -1047,9 +1104,9 @@ PARTS = {
     "batchnorm": (batchnorm_forward_train, batchnorm_running_stats, batchnorm_forward_test,
                   batchnorm_test_mode_state, batchnorm_backward_gradients,
                   batchnorm_backward_alt_gradients, batchnorm_backward_alt_matches_staged,
-                  batchnorm_keeps_float32),
+                  batchnorm_keeps_float32, batchnorm_cache_behaviour),
     "layernorm": (layernorm_forward_values, layernorm_backward_gradients,
-                  layernorm_mode_and_float32),
+                  layernorm_mode_and_float32, layernorm_cache_behaviour),
     "dropout": (dropout_forward_train, dropout_forward_seeded, dropout_forward_test,
                 dropout_backward_gradient, dropout_test_mode_and_keep_all, dropout_keeps_float32),
     "fc_net": (fc_net_params, fc_net_weight_draws, sandwich_layers, fc_net_gradients,

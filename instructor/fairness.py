@@ -86,9 +86,19 @@ TABLE = {
         "dropout_backward_gradient", "dropout_test_mode_and_keep_all"),
     "tests/test_layers.py::test_dropout_keeps_float32": Public("dropout_keeps_float32"),
     "tests/test_layers.py::test_bad_input_is_reported_clearly": _INPUT_CHECKS,
-    "tests/test_layers.py::test_norm_caches_are_minimal": NotScored(
-        "the cache's layout is the student's choice (the docstrings accept their own cache); "
-        "issue 10: grade behaviour, not the cache"),
+    "tests/test_layers.py::test_norm_passes_leave_their_inputs_alone_and_backward_repeats": Public(
+        "batchnorm_cache_behaviour", "layernorm_cache_behaviour"),
+    "tests/test_layers.py::test_norm_backward_depends_only_on_its_own_cache": Public(
+        "batchnorm_cache_behaviour", "layernorm_cache_behaviour"),
+    # ------------------------------------------------------ tests/test_solver_step.py
+    "tests/test_solver_step.py::test_step_matches_the_reference_run": Public(
+        "solver_step_reference"),
+    "tests/test_solver_step.py::test_step_draws_exactly_one_minibatch_from_the_global_state": (
+        Public("solver_step_reference")),
+    "tests/test_solver_step.py::test_check_accuracy_is_batched_test_mode_and_exact": Public(
+        "solver_check_accuracy"),
+    "tests/test_solver_step.py::test_check_accuracy_subsamples_with_the_cs231n_draw": Public(
+        "solver_check_accuracy"),
     # -------------------------------------------------------- tests/test_layer_utils.py
     "tests/test_layer_utils.py::test_affine_relu": Public(
         "affine_forward_values", "affine_backward_gradients", "relu_backward_gradient"),

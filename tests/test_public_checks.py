@@ -132,6 +132,36 @@ def test_layernorm_over_the_wrong_axis(monkeypatch):
     _fails_with("layernorm", ["normalizes each example (row) over its features"])
 
 
+def test_backward_from_the_last_forward_not_its_own_cache(monkeypatch):
+    # a plausible shortcut: keep the statistics in a module-level variable instead of the cache
+    orig_fwd, orig_bwd = layers.layernorm_forward, layers.layernorm_backward
+    last = {}
+
+    def fwd(x, gamma, beta, ln_param):
+        out, cache = orig_fwd(x, gamma, beta, ln_param)
+        last["cache"] = cache
+        return out, cache
+
+    def bwd(dout, cache):
+        return orig_bwd(dout, last["cache"])
+
+    monkeypatch.setattr(layers, "layernorm_forward", fwd)
+    monkeypatch.setattr(layers, "layernorm_backward", bwd)
+    _fails_with("layernorm", ["keep in the cache what this forward pass computed"])
+
+
+def test_norm_forward_modifying_its_input(monkeypatch):
+    orig = layers.batchnorm_forward
+
+    def buggy(x, gamma, beta, bn_param):
+        out, cache = orig(x, gamma, beta, bn_param)
+        x -= x.mean(axis=0)
+        return out, cache
+
+    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
+    _fails_with("batchnorm", ["don't use -=, += or out= on the inputs"])
+
+
 def test_dropout_mask_not_scaled(monkeypatch):
     orig = layers.dropout_forward
 
