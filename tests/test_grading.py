@@ -518,11 +518,6 @@ def test_dask_local_cluster_gives_the_same_results(setup, graded):
     assert got == {s: points(graded["results"][s]) for s in ["wrong_bn", "corrupt", "empty"]}
 
 
-def test_grading_time_budget(graded):
-    """All ten fixture cases graded on 2 workers well within the suite's budget."""
-    assert graded["seconds"] < 150, graded["seconds"]
-
-
 def test_cli_grade_subcommand_is_registered():
     proc = subprocess.run([sys.executable, "-m", "instructor", "grade", "--help"], cwd=REPO,
                           capture_output=True, text=True)

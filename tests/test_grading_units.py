@@ -265,6 +265,18 @@ def test_inline_answers_and_tables(tmp_path):
     assert "<script" not in (tmp_path / "Dropout_Inline_Question_2.html").read_text()
 
 
+def test_derivation_cells_are_collected_with_the_cell_before_as_question():
+    nb = _nb(("markdown", "### A simpler backward pass\nDerive dx."),
+             ("markdown", "**Your derivation:**\n*Write your answer here.*\n$dx = ...$"),
+             ("markdown", "## Inline Question 1\nWhy?"), ("markdown", "**Your Answer:** so"))
+    got = inline.answers(json.dumps(nb).encode(), "BatchNormalization.ipynb")
+    assert got == {
+        "BatchNormalization / Derivation 1": {
+            "question": "### A simpler backward pass\nDerive dx.", "answer": "$dx = ...$"},
+        "BatchNormalization / Inline Question 1": {
+            "question": "## Inline Question 1\nWhy?", "answer": "so"}}
+
+
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     p = tmp_path / "r.json"
     report.atomic_write(p, "old")

@@ -1,7 +1,9 @@
 """Inline questions: take each answer out of a student's notebook, and gather them per question.
 
 In the notebooks an inline question is a markdown cell mentioning "Inline Question", and the
-answer is the next markdown cell starting with ``**Your Answer:**`` (the release replaces the
+answer is the next markdown cell starting with ``**Your Answer:**``; a cell starting with
+``**Your derivation:**`` is collected too, as ``Derivation <n>``, with the markdown cell before
+it as its question (the release replaces the
 instructor's answer, a markdown solution region, by the line ``*Write your answer here.*``,
 which the student replaces or writes under; the placeholder and marker lines are not text).
 :func:`answers` reads them from a notebook (JSON only: nothing is executed);
@@ -17,6 +19,7 @@ import re
 from instructor import markers
 
 ANSWER = "**Your Answer:**"
+DERIVATION = "**Your derivation:**"
 NOT_TEXT = {markers.BEGIN, markers.END, markers.MD_BEGIN, markers.MD_END, markers.PLACEHOLDER}
 QUESTION = re.compile(r"inline\s+question\s*([0-9]+[a-z]?)?", re.IGNORECASE)
 
@@ -38,19 +41,23 @@ def answers(nb_bytes, nb_name):
     except (ValueError, AttributeError, TypeError):
         return {}
     stem = nb_name.rsplit(".", 1)[0]
-    out, question, count = {}, None, 0
+    out, question, count, derivations, previous = {}, None, 0, 0, ""
     for cell in cells:
         if cell.get("cell_type") != "markdown":
             continue
         text = _text(cell)
-        if text.lstrip().startswith(ANSWER):
+        if text.lstrip().startswith(DERIVATION):
+            derivations += 1
+            question = (f"{stem} / Derivation {derivations}", previous.strip())
+        if text.lstrip().startswith((ANSWER, DERIVATION)):
             if question is not None:
                 key, qtext = question
-                body = text.lstrip()[len(ANSWER):]
+                body = text.lstrip().split(":**", 1)[1]
                 body = "\n".join(ln for ln in body.splitlines() if ln.strip() not in NOT_TEXT)
                 out[key] = {"question": qtext, "answer": body.strip()}
                 question = None
             continue
+        previous = text
         m = QUESTION.search(text)
         if m:
             count += 1
