@@ -238,7 +238,7 @@ def graded(built, container):
 
 
 @pytest.mark.slow
-def test_setup_checks_the_container_and_installs_no_solution(container, tmp_path):
+def test_setup_checks_the_container_and_installs_no_solution(built, container, tmp_path):
     top = rubric_mod.load(built["rubric"]).max_score
     assert f"the reference solution scored {top:g}/{top:g}" in container["setup"].stdout
     data = container["root"] / "source" / "datasets" / "cifar-10-batches-py"
