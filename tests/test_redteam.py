@@ -33,6 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((REPO / "tests" / "redteam").glob("*.py"))
 pytestmark = pytest.mark.slow
 
+# all_or_nothing on every item, as in test_grading.py: the lean rubric scores a few tests of
+# given code (fc_net's parameter set-up), which an all-stubs submission passes, so partial
+# credit would pay the stubs for them (the real rubric scores no such test: instructor/fairness.py)
 RUBRIC = """
 [limits]
 step_seconds = 120
@@ -53,6 +56,7 @@ points = 3
 tests = ["tests/test_layers.py::test_batchnorm_gradients*",
          "tests/test_layers.py::test_batchnorm_running_*"]
 functions = ["batchnorm_forward", "batchnorm_backward"]
+all_or_nothing = true
 
 [[item]]
 id = "t_dropout"
@@ -61,6 +65,7 @@ points = 2
 tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
          "tests/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
+all_or_nothing = true
 
 [[item]]
 id = "t_net"
@@ -69,6 +74,7 @@ points = 2
 tests = ["tests/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
          "tests/test_fc_net.py::test_parameters_*", "tests/test_fc_net.py::test_weights_*"]
 functions = ["FullyConnectedNet.__init__", "FullyConnectedNet.loss"]
+all_or_nothing = true
 
 [[item]]
 id = "nb_dropout"
@@ -76,6 +82,7 @@ title = "Notebook: dropout forward"
 points = 1
 notebook = "Mini.ipynb"
 sections = ["Dropout forward"]
+all_or_nothing = true
 
 [[item]]
 id = "nb_bn"
@@ -83,12 +90,14 @@ title = "Notebook: batchnorm backward"
 points = 1
 notebook = "Mini.ipynb"
 sections = ["Batchnorm backward"]
+all_or_nothing = true
 
 [[item]]
 id = "own"
 title = "Your notebook reproduces"
 points = 1
 own_notebook = "Mini.ipynb"
+all_or_nothing = true
 """
 
 
