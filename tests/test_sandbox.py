@@ -613,7 +613,10 @@ def test_without_isolation_untrusted_code_is_refused_unless_unsafe(tmp_path):
 
 # ------------------------------------- the red-team fixtures (tests/redteam/) are contained
 
-REDTEAM = sorted(p.stem for p in (REPO / "tests" / "redteam").glob("*.py"))
+# The sandbox layer's attacks (2, 3, 5, 11, 12, 13); the verdict layer's fixtures (attackNN_*)
+# plant code that only means something to the grader: tests/test_redteam.py grades them all.
+REDTEAM = sorted(p.stem for p in (REPO / "tests" / "redteam").glob("*.py")
+                 if not p.stem.startswith("attack"))
 STUB = "def affine_forward(x, w, b):\n    raise NotImplementedError('affine_forward: stub')\n"
 
 
