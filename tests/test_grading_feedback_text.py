@@ -174,3 +174,63 @@ def test_cap_keeps_the_limit_and_says_what_it_left_out():
     assert ft.cap(["a"] * 60) == ["a"] * 60
     capped = ft.cap([str(i) for i in range(100)], 60)
     assert len(capped) == 60 and capped[-1].startswith("... and 41 more lines")
+
+
+def test_a_stub_no_check_reached_is_named_from_the_code():
+    """dropout_backward's checks all stop at the dropout_forward stub first: the list of stubs
+    found in the submission's code still names it, once, without a count."""
+    item = {"id": "d", "title": "Dropout", "points": 0.0, "max_points": 4.0,
+            "functions": ["dropout_forward", "dropout_backward"], "note": "",
+            "failures": [{"check": f"test:tests/test_layers.py::t{n}",
+                          "message": "NotImplementedError: dropout_forward: not implemented "
+                                     "yet; see notebooks/Dropout.ipynb"} for n in range(3)]}
+    lines = ft.items_feedback([item], stubs=["dropout_forward", "dropout_backward", "adam"])
+    assert "- `dropout_forward` is not implemented yet: 3 failed checks" in lines
+    assert "- `dropout_backward` is not implemented yet" in lines
+    assert not any("adam" in ln for ln in lines)   # a stub no lost item checks: not this list
+
+
+def _graded_result():
+    """A result as job.grade returns it: a failed hidden test with the public checks' results
+    recorded by the hidden-tests step, a failed reference cell with its label."""
+    traceback = ("Traceback (most recent call last):\n  File \"x.py\", line 3, in f\n"
+                 "E   AssertionError: arrays differ\nCell outputs differ")
+    items = [
+        {"id": "t", "title": "Batch norm (hidden tests)", "points": 1.0, "max_points": 2.0,
+         "passed": 1, "checks": 2, "functions": ["batchnorm_forward"], "note": "",
+         "failures": [{"check": "test:tests/test_layers.py::test_batchnorm_running_averages_"
+                                "and_test_mode", "message": "wrong result: a check of this "
+                                "test failed"}]},
+        {"id": "n", "title": "Notebook", "points": 0.0, "max_points": 1.0, "passed": 0,
+         "checks": 1, "functions": [], "note": "",
+         "failures": [{"check": "ref:BatchNormalization.ipynb::Cell 7", "message": traceback}]},
+    ]
+    steps = [{"name": "hidden tests", "public": {"batchnorm_running_stats": {
+                  "status": "FAIL", "what": "w", "detail": "d",
+                  "hint": "use the biased variance (divide by N) for running_var too"}}},
+             {"name": "ref BatchNormalization.ipynb", "labels": {
+                  "ref:BatchNormalization.ipynb::Cell 7": "section 'Batch norm', In [8] "
+                                                          "(`x = 1`)"}}]
+    return {"student": "s", "score": 1.0, "max_score": 3.0, "items": items, "steps": steps,
+            "notes": ["ref:BatchNormalization.ipynb::Cell 7 failed (no rubric item scores it)"],
+            "isolation": [], "limits": ""}
+
+
+def test_the_students_file_is_the_feedback_text_and_the_graders_keeps_the_messages():
+    from instructor.grading import report
+
+    result = _graded_result()
+    text = report.feedback(result)
+    assert ("- hidden test `test_batchnorm_running_averages_and_test_mode`: wrong result: a "
+            "check of this test failed; hint: use the biased variance (divide by N) for "
+            "running_var too") in text
+    assert ("- reference BatchNormalization.ipynb, section 'Batch norm', In [8] (`x = 1`): "
+            "the output differs from the reference") in text
+    assert "- reference BatchNormalization.ipynb, section 'Batch norm', In [8] (`x = 1`) " \
+           "failed (no rubric item scores it)" in text       # notes name the cell the same way
+    assert "Traceback" not in text and "Cell 7" not in text and "x.py" not in text
+    details = report.grader_report(result)
+    assert "Traceback" in details and "arrays differ" in details
+    gs = report.gradescope(result)
+    assert "hint: use the biased variance" in gs["tests"][0]["output"]
+    assert "Traceback" not in json.dumps(gs)

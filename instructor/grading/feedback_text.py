@@ -13,8 +13,10 @@ into lines a student can act on (issue 14):
 - nbval's tally mismatch (``'checks: 77 passed, 0 failed' != 'checks: 66 passed, 11
   failed'``) becomes "11 checks of this notebook failed: ..." with their names
   (:func:`tally_text`);
-- an unfinished function is one line, "`batchnorm_backward` is not implemented yet: 6 checks
-  skipped", instead of a traceback per check (:func:`unfinished_lines`);
+- an unfinished function is one line, "`batchnorm_backward` is not implemented yet: 6 failed
+  checks", instead of a traceback per check (:func:`unfinished_lines`); a stub that no check
+  reached (its checks stopped at another stub first) is named too, from the list of stubs
+  found in the submission's code;
 - the whole feedback of the items is capped (:func:`items_feedback`, 60 lines by default).
 
 Where they plug in (after the grader rewrite of issue 11): ``report.item_text`` /
@@ -122,33 +124,61 @@ def tally_text(message, outputs=""):
     return text
 
 
-def failure_line(failure, public=None, notebooks=None):
-    """One line for one failed check: what it is, the kind of failure, and the hints."""
+def check_text(check, message):
+    """What went wrong in a few words. A hidden test's message comes from the verdict process
+    (:func:`instructor.grading.verdicts.classify`: the kind of failure and the student's own
+    exception, never the test's source or values) and is kept, its first line; anything that
+    looks like a traceback or an assertion's values is reduced to its kind."""
+    tally = tally_text(message)
+    if tally:
+        return tally
+    first = (message.strip().splitlines() or [""])[0].strip()
+    raw = "Traceback" in message or re.search(r"^E\s", message, re.MULTILINE)
+    if check.startswith("test:") and first and not raw:
+        return first if len(first) <= 200 else first[:197] + "..."
+    return failure_kind(message)
+
+
+def failure_line(failure, public=None, notebooks=None, labels=None):
+    """One line for one failed check: what it is, the kind of failure, and the hints.
+
+    ``labels``: check id -> the cell's name (recorded by the notebook steps); ``notebooks``
+    (notebook name -> notebook dict) names the cells of checks without a label."""
     check, message = failure["check"], failure.get("message", "")
     kind, _, rest = check.partition(":")
     label = check
     if kind == "test":
         label = "hidden test `" + fairness.function_of(rest).split("::")[-1] + "`"
     elif kind in ("ref", "own"):
-        nb_name, _, cell = rest.partition("::Cell ")
-        nb = (notebooks or {}).get(nb_name)
-        where = "reference" if kind == "ref" else "your"
-        if nb is not None and cell.isdigit():
-            label = f"{where} {nb_name}, {cell_label(nb, int(cell))}"
-        else:
-            label = f"{where} {nb_name}" + (f", code cell {int(cell) + 1}" if cell.isdigit()
-                                            else "")
-    text = tally_text(message) or failure_kind(message)
+        label = notebook_label(check, labels, notebooks)
+    line = f"- {label}: {check_text(check, message)}"
     hints = hints_for(check, public or {})
-    line = f"- {label}: {text}"
     if hints:
         line += "; hint: " + "; ".join(hints)
     return line
 
 
-def unfinished_lines(items):
-    """One line per function that is not implemented yet, with how many checks it cost, and
-    the failures left once those are taken out (item id -> list of failures)."""
+def notebook_label(check, labels=None, notebooks=None):
+    """``reference Dropout.ipynb, section '...', In [k] (`first line`)`` for a ``ref:``/
+    ``own:`` check id; ``your ...`` for the student's own notebook."""
+    kind, _, rest = check.partition(":")
+    nb_name, _, cell = rest.partition("::Cell ")
+    where = "reference" if kind == "ref" else "your"
+    if (labels or {}).get(check):
+        return f"{where} {nb_name}, {labels[check]}"
+    nb = (notebooks or {}).get(nb_name)
+    if nb is not None and cell.isdigit():
+        return f"{where} {nb_name}, {cell_label(nb, int(cell))}"
+    return f"{where} {nb_name}" + (f", code cell {int(cell) + 1}" if cell.isdigit() else "")
+
+
+def unfinished_lines(items, stubs=()):
+    """One line per function that is not implemented yet, with how many checks failed on it,
+    and the failures left once those are taken out (item id -> list of failures).
+
+    ``stubs``: the functions the submission's code leaves as stubs (found in its source,
+    ``assignment.collect``'s way); those among the functions of an item that lost points
+    are named even when no check reached them."""
     counts, rest = {}, {}
     for item in items:
         rest[item["id"]] = []
@@ -158,7 +188,13 @@ def unfinished_lines(items):
                 counts[name] = counts.get(name, 0) + 1
             else:
                 rest[item["id"]].append(failure)
-    lines = [f"- `{name}` is not implemented yet: {n} check{'s' if n != 1 else ''} skipped"
+    for item in items:
+        if item["points"] < item["max_points"]:
+            for name in item.get("functions", ()):
+                if name in stubs:
+                    counts.setdefault(name, 0)
+    lines = [f"- `{name}` is not implemented yet" + (
+             f": {n} failed check{'s' if n != 1 else ''}" if n else "")
              for name, n in counts.items()]
     return lines, rest
 
@@ -171,16 +207,20 @@ def cap(lines, max_lines=MAX_LINES):
     return kept + [f"... and {len(lines) - len(kept)} more lines (fix the problems above first)"]
 
 
-def items_feedback(items, public=None, notebooks=None, max_lines=MAX_LINES, per_item=5):
+def items_feedback(items, public=None, notebooks=None, max_lines=MAX_LINES, per_item=5,
+                   labels=None, stubs=()):
     """The feedback lines of the items that lost points (see the module docstring).
 
     Inputs:
-    - items: item results of rubric.score (id, title, points, max_points, failures, note)
+    - items: item results of rubric.score (id, title, points, max_points, failures, note,
+      functions)
     - public: public check name -> result (status, hint), from the student's code
     - notebooks: notebook name -> notebook dict (the reference notebooks), to name cells
     - max_lines: cap on the number of lines returned; per_item: failures shown per item
+    - labels: check id -> cell name, as the notebook steps recorded them
+    - stubs: the functions the submission's code leaves as stubs
     """
-    unfinished, rest = unfinished_lines(items)
+    unfinished, rest = unfinished_lines(items, stubs)
     lines = []
     if unfinished:
         lines += ["Not implemented yet (`python -m assignment check` lists the same):", "",
@@ -194,7 +234,9 @@ def items_feedback(items, public=None, notebooks=None, max_lines=MAX_LINES, per_
         lines.append(f"{item['title']}: {item['points']:g} / {item['max_points']:g}")
         if item.get("note"):
             lines.append(f"- {item['note']}")
-        lines += [failure_line(f, public, notebooks) for f in failures[:per_item]]
+        if failures and item.get("functions"):
+            lines.append("- functions checked: " + ", ".join(f"`{f}`" for f in item["functions"]))
+        lines += [failure_line(f, public, notebooks, labels) for f in failures[:per_item]]
         if len(failures) > per_item:
             lines.append(f"- ... and {len(failures) - per_item} more failed checks")
         lines.append("")

@@ -7,8 +7,14 @@ written last and is what marks the submission as done):
 * ``gradescope/<student>/results.json`` -- Gradescope's autograder format: ``score``,
   ``execution_time``, ``output``, ``tests`` [{``name``, ``score``, ``max_score``, ``status``,
   ``output``, ``visibility``}], one test per rubric item;
-* ``feedback/<student>.md`` -- for the student: points per item, what failed and the first
-  lines of why, and the isolation and limits the code ran under;
+* ``feedback/<student>.md`` -- for the student (:func:`feedback`, the text of
+  :mod:`instructor.grading.feedback_text`): points per item; one line per function not
+  implemented yet; per failed check what it is (a hidden test by name, a notebook cell by its
+  section, ``In [k]`` and first line), the kind of failure and the hint that ``python -m
+  assignment check`` gives for the same mistake -- no tracebacks, at most 60 lines; the
+  isolation and limits the code ran under;
+* ``details/<student>.md`` -- for the grader only (:func:`grader_report`): every failed check
+  with the last lines of its message (tracebacks, nbval's diffs);
 * ``results/<student>.json`` -- the full result of :func:`instructor.grading.job.grade`.
 
 For the run (:func:`write_summary`, after every completed submission and at the end):
@@ -19,10 +25,11 @@ For the run (:func:`write_summary`, after every completed submission and at the 
 import csv
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
-from instructor.grading import inline
+from instructor.grading import feedback_text, inline
 
 FIRST_LINES = 8
 HINTS = (
@@ -136,39 +143,111 @@ def item_text(item, max_failures=3):
     return "\n".join(lines)
 
 
+def hint_sources(result):
+    """``(public, labels, stubs)`` recorded by the steps
+    (:class:`~instructor.grading.steps.StepLog`): the public checks' results on the student's
+    code, each failed cell's name, the functions left as stubs. A cell of
+    the own notebook whose outcomes were reused from the reference run has the reference's
+    name (the two notebooks have the same code cells)."""
+    public, labels, stubs = {}, {}, []
+    for step in result.get("steps", []):
+        public.update(step.get("public") or {})
+        labels.update(step.get("labels") or {})
+        stubs += step.get("stubs") or []
+    for step in result.get("steps", []):
+        name = step.get("name", "")
+        if name.startswith("own ") and "reused" in step.get("output", ""):
+            nb = name[len("own "):]
+            for cid, label in list(labels.items()):
+                if cid.startswith(f"ref:{nb}::"):
+                    labels.setdefault("own:" + cid[len("ref:"):], label)
+    return public, labels, stubs
+
+
+CHECK_ID = re.compile(r"\b(?:ref|own):[^\s:]+\.ipynb::Cell \d+")
+
+
+def student_note(note, labels):
+    """A note with the check ids it names (``ref:X.ipynb::Cell 3``) said as the student
+    finds the cell."""
+    return CHECK_ID.sub(lambda m: feedback_text.notebook_label(m.group(0), labels), note)
+
+
+def student_item_text(item, public, labels, stubs):
+    """The student's feedback for one item (Gradescope's per-test output)."""
+    lines = feedback_text.items_feedback([item], public, labels=labels, stubs=stubs)
+    return "\n".join(lines[1:] if lines and lines[0].startswith(item["title"]) else lines
+                     ).strip()
+
+
 def gradescope(result, visibility="after_published"):
+    public, labels, stubs = hint_sources(result)
     tests = []
     for item in result["items"]:
         ok = item["points"] >= item["max_points"]
         tests.append({
             "name": item["title"], "score": item["points"], "max_score": item["max_points"],
-            "status": "passed" if ok else "failed", "output": item_text(item),
-            "visibility": visibility})
+            "status": "passed" if ok else "failed",
+            "output": student_item_text(item, public, labels, stubs), "visibility": visibility})
     return {"score": result["score"], "execution_time": round(result.get("seconds", 0)),
-            "output": "\n".join(result["notes"]), "visibility": visibility,
-            "stdout_visibility": "hidden", "tests": tests}
+            "output": "\n".join(student_note(n, labels) for n in result["notes"]),
+            "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
 
 
-def feedback(result):
-    r = result
-    lines = [f"# Grading feedback: {r['student']}", "",
-             f"**Total: {r['score']:g} / {r['max_score']:g}**", ""]
+def _head(r, notes):
+    lines = [f"**Total: {r['score']:g} / {r['max_score']:g}**", ""]
     if r.get("not_graded"):
         lines += [r["not_graded"], ""]
-    if r["notes"]:
-        lines += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     lines += ["## Items", "", "| item | points |", "|---|---|"]
     lines += [f"| {i['title']} | {i['points']:g} / {i['max_points']:g} |" for i in r["items"]]
-    lines.append("")
+    return lines + [""]
+
+
+def _tail(r):
+    lines = ["## How your code was run", ""]
+    lines += [f"- {x}" for x in r.get("isolation", [])]
+    if r.get("limits"):
+        lines.append(f"- limits: {r['limits']}")
+    return lines
+
+
+def feedback(result, max_lines=feedback_text.MAX_LINES):
+    """The student's feedback file: what :mod:`feedback_text` says about the items that lost
+    points, between the totals and how the code was run; at most ``max_lines`` lines when the
+    head and tail leave room (the item part keeps at least 20)."""
+    r = result
+    public, labels, stubs = hint_sources(r)
+    head = [f"# Grading feedback: {r['student']}", "",
+            *_head(r, [student_note(n, labels) for n in r["notes"]])]
+    tail = _tail(r)
+    lost = [i for i in r["items"] if i["points"] < i["max_points"]]
+    body = []
+    if lost:
+        room = max(20, max_lines - len(head) - len(tail) - 3)
+        body = ["## What to fix", "",
+                *feedback_text.items_feedback(lost, public, labels=labels, max_lines=room,
+                                              stubs=stubs)]
+        if body[-1] != "":
+            body.append("")
+    return "\n".join(head + body + tail) + "\n"
+
+
+def grader_report(result):
+    """For the grader only: every failed check with the last lines of its message."""
+    r = result
+    lines = [f"# Grading details: {r['student']}", "", *_head(r, r["notes"])]
     for item in r["items"]:
         if item["points"] < item["max_points"]:
             lines += [f"### {item['title']} ({item['points']:g} / {item['max_points']:g})", "",
                       item_text(item, max_failures=10), ""]
-    lines += ["## How your code was run", ""]
-    lines += [f"- {x}" for x in r.get("isolation", [])]
-    if r.get("limits"):
-        lines.append(f"- limits: {r['limits']}")
-    return "\n".join(lines) + "\n"
+    for step in r.get("steps", []):
+        for name, res in sorted((step.get("public") or {}).items()):
+            if res.get("status") != "PASS":
+                lines.append(f"- public check {name}: {res.get('status')} {res.get('detail')}"
+                             + (f" (hint: {res['hint']})" if res.get("hint") else ""))
+    return "\n".join(lines + ["", *_tail(r)]) + "\n"
 
 
 def write_result(out, result):
@@ -178,6 +257,7 @@ def write_result(out, result):
     atomic_write(out / "gradescope" / name / "results.json",
                  json.dumps(gradescope(result), indent=1))
     atomic_write(out / "feedback" / f"{name}.md", feedback(result))
+    atomic_write(out / "details" / f"{name}.md", grader_report(result))
     atomic_write(result_path(out, result["student"]), json.dumps(result, indent=1))
 
 

@@ -31,9 +31,10 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
-from instructor.grading import sandbox
+from assignment import collect
+from instructor.grading import feedback_text, sandbox
 from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
 
 
@@ -44,9 +45,15 @@ class StepLog:
     problem: str | None = None     # timeout, crash, limit: one sentence
     output: str = ""               # the tail of the run's output, for the grader
     attempts: int = 1
+    # for the student's feedback (instructor.grading.report): the public checks' results on
+    # the student's code (hidden tests step), each failed cell's name (notebook steps)
+    public: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    stubs: list = field(default_factory=list)   # functions the code leaves as stubs
 
     def to_dict(self):
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items()
+                if v or k not in ("public", "labels", "stubs")}
 
 
 def _pytest_cmd(ws, *args):
@@ -150,7 +157,8 @@ def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
         problems.append(f"stopped after the time limit of {wall:g} s")
     reader.join(timeout=30)
     out_tail = _first_lines(output.decode(errors="replace"), 30)
-    collected, got, worker_problems = parse_verdicts(sink.get("report", ""))
+    public = {}
+    collected, got, worker_problems = parse_verdicts(sink.get("report", ""), public)
     problems += worker_problems
     outcomes = {f"test:{nid}": out for nid, out in got.items()}
     for nid in test_ids:
@@ -163,14 +171,16 @@ def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
         outcomes[f"test:{nid}"] = {"passed": False, "message": msg}
     ws.clean_work()
     return outcomes, StepLog("hidden tests", time.monotonic() - start,
-                             "; ".join(dict.fromkeys(problems)) or None, out_tail, 1)
+                             "; ".join(dict.fromkeys(problems)) or None, out_tail, 1, public,
+                             stubs=_stubs(template))
 
 
 GRACE_SECONDS = 30.0
 
 
-def parse_verdicts(text):
-    """The verdict process's lines -> (collected ids, outcome per id, problems)."""
+def parse_verdicts(text, public=None):
+    """The verdict process's lines -> (collected ids, outcome per id, problems); the public
+    checks' results (for hints) are put into the dict ``public`` when one is given."""
     collected, outcomes, problems = [], {}, []
     for line in text.splitlines():
         try:
@@ -191,6 +201,8 @@ def parse_verdicts(text):
                                           "message": ev.get("message", "")}
         elif kind == "problem":
             problems.append(ev.get("message", ""))
+        elif kind == "public" and public is not None and isinstance(ev.get("results"), dict):
+            public.update(ev["results"])
     return collected, outcomes, problems
 
 
@@ -250,7 +262,8 @@ def notebook(ws, nb, data, kind, rubric, uid=None):
     """
     start = time.monotonic()
     try:
-        n_cells = len(code_cells(json.loads(data)))
+        nb_json = json.loads(data)
+        n_cells = len(code_cells(nb_json))
     except (ValueError, AttributeError, TypeError) as exc:
         return ({f"{kind}:{nb}": {"passed": False, "message": f"not a readable notebook ({exc})"}},
                 StepLog(f"{kind} {nb}", 0.0, "unreadable notebook"))
@@ -282,8 +295,32 @@ def notebook(ws, nb, data, kind, rubric, uid=None):
             outcomes[cid] = {"passed": False, "message": (
                 f"the run was {why} while this cell ran" if running else f"not run: {why}")}
     ws.clean_work()
+    labels = _labels(nb_json, outcomes)
     return outcomes, StepLog(f"{kind} {nb}", time.monotonic() - start, problem,
-                             _first_lines(res.output, 30))
+                             _first_lines(res.output, 30), labels=labels)
+
+
+def _stubs(root):
+    """The functions the student's code files (under ``root``) leave as the release's stubs,
+    found by reading them (``assignment collect``'s list), never by running them."""
+    try:
+        return [found.split(": ", 1)[1] for found in collect._stubbed_functions(root)]
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _labels(nb_json, outcomes):
+    """Each failed cell's name as a student finds it (:func:`feedback_text.cell_label`)."""
+    labels = {}
+    for cid, out in outcomes.items():
+        head, _, cell = cid.rpartition("::Cell ")
+        if out["passed"] or not head or not cell.isdigit():
+            continue
+        try:
+            labels[cid] = feedback_text.cell_label(nb_json, int(cell))
+        except Exception:  # noqa: BLE001 - a student's odd notebook: the cell keeps its id
+            continue
+    return labels
 
 
 def reuse(outcomes, nb, src_kind="ref", dst_kind="own"):

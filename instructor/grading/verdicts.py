@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from instructor.grading import public_hints
 from instructor.grading import remote as remote_mod
 from instructor.grading.sandbox import Limits
 
@@ -89,6 +90,7 @@ class VerdictPlugin:
                                         config.get("budget_deadline"))
         self.selected = set(config["selected"])
         self.test_seconds = float(config["test_seconds"])
+        self.failed = {}   # node id -> message: the public checks for hints (public_hints)
 
     def emit(self, **event):
         self.out.write(json.dumps(event, ensure_ascii=True) + "\n")
@@ -131,15 +133,31 @@ class VerdictPlugin:
                                  if call.excinfo is not None else ("wrong", KINDS["wrong"]))
                 self.emit(event="report", nodeid=item.nodeid, passed=False, kind=kind,
                           message=message)
+                self.failed[item.nodeid] = message
             else:
                 self.emit(event="report", nodeid=item.nodeid, passed=False, skipped=True,
                           message="skipped")
 
     def pytest_sessionfinish(self, session):
+        self.emit_public()
         self.remote.stop()
         for problem in self.remote.problems:
             self.emit(event="problem", message=problem)
         self.out.close()
+
+    def emit_public(self):
+        """The public checks covering the failed tests, for the feedback's hints (never a
+        verdict: see :mod:`instructor.grading.public_hints`); not once the budget is spent."""
+        budget = self.cfg.get("budget_deadline")
+        names = public_hints.needed(self.failed)
+        if not names or (budget is not None and time.time() >= budget):
+            return
+        try:
+            results = public_hints.run(names, self.remote, self.test_seconds)
+        except Exception as exc:  # noqa: BLE001 - hints are optional; the verdicts stand
+            self.emit(event="problem-hints", message=f"public checks not run: {exc!r}"[:300])
+            return
+        self.emit(event="public", results=results)
 
 
 def _not_dumpable():
