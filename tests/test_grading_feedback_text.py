@@ -234,3 +234,19 @@ def test_the_students_file_is_the_feedback_text_and_the_graders_keeps_the_messag
     gs = report.gradescope(result)
     assert "hint: use the biased variance" in gs["tests"][0]["output"]
     assert "Traceback" not in json.dumps(gs)
+
+
+@pytest.mark.parametrize("check, message, text", [
+    ("test:t.py::a", "your code raised ValueError: x has shape (3,)",
+     "your code raised ValueError: x has shape (3,)"),          # the verdict's line, as is
+    ("test:t.py::a", "your code raised MemoryError: Unable to allocate 50.0 GiB",
+     "ran out of memory: your code raised MemoryError: Unable to allocate 50.0 GiB"),
+    ("test:t.py::a", "NotImplementedError: stub",
+     "not implemented yet (the function still raises NotImplementedError)"),
+    ("test:t.py::a", "E   assert array([1.]) == array([2.])\nE   AssertionError",
+     "failed with AssertionError"),                             # values never shown
+    ("ref:X.ipynb::Cell 1", "Traceback (most recent call last):\nValueError: bad",
+     "failed with ValueError"),
+])
+def test_check_text_keeps_the_verdicts_words_and_drops_tracebacks(check, message, text):
+    assert ft.check_text(check, message) == text

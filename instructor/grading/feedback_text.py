@@ -19,11 +19,13 @@ into lines a student can act on (issue 14):
   found in the submission's code;
 - the whole feedback of the items is capped (:func:`items_feedback`, 60 lines by default).
 
-Where they plug in (after the grader rewrite of issue 11): ``report.item_text`` /
-``report.feedback`` call :func:`items_feedback` with the item results, the public results
-(run in the sandbox: ``public_checks.run_all()``, whose messages are public) and the reference
-notebooks; ``steps`` passes nbval's cell index and message through :func:`cell_label` and
-:func:`tally_text` when it records a ``ref:``/``own:`` outcome.
+Where they plug in: :func:`instructor.grading.report.feedback` (the student's
+``feedback/<student>.md``) and ``report.gradescope`` (each item's output) call
+:func:`items_feedback` with the item results and what the steps recorded in their
+:class:`~instructor.grading.steps.StepLog`: the public checks' results on the student's code
+(run by the verdict process, :mod:`instructor.grading.public_hints`), each failed cell's name
+(:func:`cell_label`, taken by ``steps.notebook`` from the notebook it ran) and the functions
+left as stubs (read from the submission's code).
 """
 
 import re
@@ -134,8 +136,12 @@ def check_text(check, message):
         return tally
     first = (message.strip().splitlines() or [""])[0].strip()
     raw = "Traceback" in message or re.search(r"^E\s", message, re.MULTILINE)
+    if "NotImplementedError" in message:   # a stub whose message names no function
+        return "not implemented yet (the function still raises NotImplementedError)"
     if check.startswith("test:") and first and not raw:
-        return first if len(first) <= 200 else first[:197] + "..."
+        first = first if len(first) <= 200 else first[:197] + "..."
+        special = next((text for needle, text in KINDS if needle in message), None)
+        return f"{special}: {first}" if special and special not in first else first
     return failure_kind(message)
 
 
