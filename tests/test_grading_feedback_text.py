@@ -250,3 +250,37 @@ def test_the_students_file_is_the_feedback_text_and_the_graders_keeps_the_messag
 ])
 def test_check_text_keeps_the_verdicts_words_and_drops_tracebacks(check, message, text):
     assert ft.check_text(check, message) == text
+
+
+def test_the_cases_of_a_parametrized_test_are_one_line():
+    failure = {"check": "test:tests/test_layers.py::test_affine_gradients[x]",
+               "message": "your code raised ValueError: bad shape"}
+    item = {"id": "a", "title": "Affine", "points": 0.0, "max_points": 2.0, "note": "",
+            "functions": [], "failures": [failure] * 3}
+    assert ft.items_feedback([item]) == [
+        "Affine: 0 / 2",
+        "- hidden test `test_affine_gradients` (3 cases): your code raised ValueError: bad shape",
+        ""]
+
+
+def test_the_graders_own_words_for_a_cell_are_kept():
+    said = ("no outputs: this cell was not run before the notebook was saved; run all cells, "
+            "save, and hand in the notebook")
+    assert ft.check_text("own:X.ipynb::Cell 2", said) == said
+    assert ft.check_text("ref:X.ipynb::Cell 2", "Cell outputs differ: 0.5 != 0.25") == (
+        "the output differs from the reference")
+
+
+def test_the_notebook_step_records_each_failed_cells_name():
+    from instructor.grading import steps
+
+    nb = NOTEBOOKS["Dropout.ipynb"]
+    (n,) = rubric.section_cells(nb, ["2. Dropout backward pass"])
+    outcomes = {f"ref:Dropout.ipynb::Cell {n}": {"passed": False, "message": "x"},
+                "ref:Dropout.ipynb::Cell 0": {"passed": True, "message": ""},
+                "ref:Dropout.ipynb": {"passed": False, "message": "could not be collected"}}
+    assert steps._labels(nb, outcomes) == {f"ref:Dropout.ipynb::Cell {n}": ft.cell_label(nb, n)}
+    odd = {"cells": [{"cell_type": "code", "source": 5}]}   # a student's broken notebook
+    assert steps._labels(odd, {"own:X.ipynb::Cell 0": {"passed": False}}) == {}
+    assert steps.StepLog("s", 1.0).to_dict() == {"name": "s", "seconds": 1.0, "problem": None,
+                                                 "output": "", "attempts": 1}

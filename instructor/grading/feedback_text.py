@@ -129,8 +129,10 @@ def tally_text(message, outputs=""):
 def check_text(check, message):
     """What went wrong in a few words. A hidden test's message comes from the verdict process
     (:func:`instructor.grading.verdicts.classify`: the kind of failure and the student's own
-    exception, never the test's source or values) and is kept, its first line; anything that
-    looks like a traceback or an assertion's values is reduced to its kind."""
+    exception, never the test's source or values) and is kept, its first line, as is a
+    one-line message the grader wrote for a cell ("no outputs: ...", "not run: ..."); anything
+    that looks like a traceback, an output diff or an assertion's values is reduced to its
+    kind."""
     tally = tally_text(message)
     if tally:
         return tally
@@ -138,10 +140,11 @@ def check_text(check, message):
     raw = "Traceback" in message or re.search(r"^E\s", message, re.MULTILINE)
     if "NotImplementedError" in message:   # a stub whose message names no function
         return "not implemented yet (the function still raises NotImplementedError)"
-    if check.startswith("test:") and first and not raw:
+    said_by_grader = "\n" not in message.strip() and "Cell outputs differ" not in message
+    if first and not raw and (check.startswith("test:") or said_by_grader):
         first = first if len(first) <= 200 else first[:197] + "..."
-        special = next((text for needle, text in KINDS if needle in message), None)
-        return f"{special}: {first}" if special and special not in first else first
+        memory = "MemoryError" in message or "Unable to allocate" in message
+        return f"ran out of memory: {first}" if memory and "memory" not in first else first
     return failure_kind(message)
 
 
@@ -176,6 +179,21 @@ def notebook_label(check, labels=None, notebooks=None):
     if nb is not None and cell.isdigit():
         return f"{where} {nb_name}, {cell_label(nb, int(cell))}"
     return f"{where} {nb_name}" + (f", code cell {int(cell) + 1}" if cell.isdigit() else "")
+
+
+def grouped(lines):
+    """Identical lines once, in order; a line said n > 1 times says so (a parametrized
+    hidden test fails once per case with the same words)."""
+    counts = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    out = []
+    for line, n in counts.items():
+        if n > 1:
+            head, sep, tail = line.partition("`: ")
+            line = f"{head}` ({n} cases): {tail}" if sep else f"{line} ({n} times)"
+        out.append(line)
+    return out
 
 
 def unfinished_lines(items, stubs=()):
@@ -242,8 +260,9 @@ def items_feedback(items, public=None, notebooks=None, max_lines=MAX_LINES, per_
             lines.append(f"- {item['note']}")
         if failures and item.get("functions"):
             lines.append("- functions checked: " + ", ".join(f"`{f}`" for f in item["functions"]))
-        lines += [failure_line(f, public, notebooks, labels) for f in failures[:per_item]]
-        if len(failures) > per_item:
-            lines.append(f"- ... and {len(failures) - per_item} more failed checks")
+        said = grouped(failure_line(f, public, notebooks, labels) for f in failures)
+        lines += said[:per_item]
+        if len(said) > per_item:
+            lines.append(f"- ... and {len(said) - per_item} more (fix the ones above first)")
         lines.append("")
     return cap(lines, max_lines)

@@ -222,7 +222,8 @@ def feedback(result, max_lines=feedback_text.MAX_LINES):
     head = [f"# Grading feedback: {r['student']}", "",
             *_head(r, [student_note(n, labels) for n in r["notes"]])]
     tail = _tail(r)
-    lost = [i for i in r["items"] if i["points"] < i["max_points"]]
+    lost = [i for i in r["items"] if i["points"] < i["max_points"]
+            and (i["failures"] or i.get("note") != "not graded")]   # the notes say why
     body = []
     if lost:
         room = max(20, max_lines - len(head) - len(tail) - 3)
