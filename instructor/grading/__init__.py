@@ -11,10 +11,15 @@ One concept per module, bottom-up:
 - ``workspace``: the grading kit (release, reference notebooks, hidden tests) and the fresh
   work folder of a submission; reading a submission safely;
 - ``steps``: the pytest runs (hidden tests, nbval of reference and own notebooks);
-  ``_pytest_reporter`` is the plugin that streams their outcomes;
+  ``_pytest_reporter`` is the plugin that streams their outcomes; ``verdicts`` decides the
+  hidden tests' verdicts outside the sandbox, and ``public_hints`` runs there the public
+  checks whose hints the feedback gives;
 - ``job``: grade one submission (the unit of work, local or on Dask);
 - ``inline``: inline-question answers;
-- ``report``: grades.csv, Gradescope results.json, feedback, atomic writes;
+- ``feedback_text``: the words of the student's feedback (hints, cell names, one line per
+  unfinished function, 60 lines at most);
+- ``report``: grades.csv, Gradescope results.json, feedback, the grader's details, atomic
+  writes;
 - ``runner``: many submissions: resume, workers, Dask, progress;
 - ``cli``: the command line (registered as ``grade`` by ``python -m instructor``).
 """
