@@ -2,6 +2,7 @@
 cells by the notebook's own words, one line per unfinished function, at most 60 lines."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,25 @@ def test_all_stubs_feedback_is_short_and_names_each_function_once():
         assert text.count(f"`{function}` is not implemented yet") == 1, text
     assert "- `dropout_forward` is not implemented yet: " in text
     assert "no check of this item ran" not in text
+
+
+def test_all_stubs_feedback_file_is_under_60_lines_with_every_stub_named_once():
+    """The whole file, with the real rubric (its item table and how the code was run) and
+    every function of the solution a stub."""
+    from instructor import release
+    from instructor.grading import report
+
+    items = _all_stubs_items()
+    stubs = [n for names in release.region_functions(REPO).values() for n in names]
+    result = {"student": "s", "score": 0, "max_score": 100, "items": items, "notes": [],
+              "steps": [{"name": "hidden tests", "stubs": stubs}], "limits": "wall 60 s",
+              "isolation": [f"isolation line {n}" for n in range(6)]}
+    text = report.feedback(result)
+    assert len(text.splitlines()) < 60, text
+    named = {f for i in items if i["points"] < i["max_points"] for f in i["functions"]}
+    for function in named & set(stubs):
+        assert len(re.findall(rf"`{re.escape(function)}`[ ,]", text.split("## What to fix")[1])
+                   ) == 1, (function, text)
 
 
 def _public_with(monkeypatch, name, planted):
@@ -186,7 +206,8 @@ def test_a_stub_no_check_reached_is_named_from_the_code():
                                      "yet; see notebooks/Dropout.ipynb"} for n in range(3)]}
     lines = ft.items_feedback([item], stubs=["dropout_forward", "dropout_backward", "adam"])
     assert "- `dropout_forward` is not implemented yet: 3 failed checks" in lines
-    assert "- `dropout_backward` is not implemented yet" in lines
+    assert ("- `dropout_backward` is not implemented yet either (their checks stopped at the "
+            "functions above)") in lines
     assert not any("adam" in ln for ln in lines)   # a stub no lost item checks: not this list
 
 

@@ -202,7 +202,7 @@ def unfinished_lines(items, stubs=()):
 
     ``stubs``: the functions the submission's code leaves as stubs (found in its source,
     ``assignment.collect``'s way); those among the functions of an item that lost points
-    are named even when no check reached them."""
+    are named even when no check reached them, together on one line."""
     counts, rest = {}, {}
     for item in items:
         rest[item["id"]] = []
@@ -212,14 +212,15 @@ def unfinished_lines(items, stubs=()):
                 counts[name] = counts.get(name, 0) + 1
             else:
                 rest[item["id"]].append(failure)
-    for item in items:
-        if item["points"] < item["max_points"]:
-            for name in item.get("functions", ()):
-                if name in stubs:
-                    counts.setdefault(name, 0)
-    lines = [f"- `{name}` is not implemented yet" + (
-             f": {n} failed check{'s' if n != 1 else ''}" if n else "")
+    lines = [f"- `{name}` is not implemented yet: {n} failed check{'s' if n != 1 else ''}"
              for name, n in counts.items()]
+    unreached = list(dict.fromkeys(
+        name for item in items if item["points"] < item["max_points"]
+        for name in item.get("functions", ()) if name in stubs and name not in counts))
+    if unreached:   # one line for all: the feedback stays short however many there are
+        lines.append("- " + ", ".join(f"`{name}`" for name in unreached)
+                     + (" is" if len(unreached) == 1 else " are") + " not implemented yet "
+                     "either (their checks stopped at the functions above)")
     return lines, rest
 
 
