@@ -23,12 +23,12 @@ Public API: :class:`Run`, :class:`History`, :func:`train`, :func:`train_all`,
 :class:`Trace`, :func:`trace`, :func:`run_parallel`.
 """
 
-import contextlib
 import copy
 import dataclasses
 import multiprocessing
 import os
 import time
+from unittest import mock
 
 import numpy as np
 
@@ -347,19 +347,10 @@ def _call_in_worker(item):
     return _WORKER["function"](item, _WORKER["data"])
 
 
-@contextlib.contextmanager
 def _single_blas_thread():
-    """Set the BLAS thread variables to 1 for the processes started inside the block."""
-    saved = {name: os.environ.get(name) for name in _BLAS_THREAD_VARIABLES}
-    os.environ.update({name: "1" for name in _BLAS_THREAD_VARIABLES})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """Set the BLAS thread variables to 1 for the processes started inside the block (the
+    environment is restored as it was when the block ends)."""
+    return mock.patch.dict(os.environ, {name: "1" for name in _BLAS_THREAD_VARIABLES})
 
 
 def _available_cores():
