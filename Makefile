@@ -6,15 +6,17 @@ STAMP  := $(VENV)/.installed-requirements
 
 .PHONY: setup data run test bench lint clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# the package itself, editable: `import assignment` finds this folder's copy from anywhere
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@# build matplotlib's font cache now, so no notebook prints the one-time notice to stderr
 	MPLBACKEND=Agg $(PY) -c "import matplotlib.pyplot"
 	touch $(STAMP)
 
-setup: $(STAMP)                       ## create .venv and install requirements.txt
+setup: $(STAMP)                       ## create .venv, install requirements.txt and this package
 
 data: setup                           ## fetch and verify CIFAR-10 into datasets/
 	$(PY) -m assignment.datasets download

@@ -7,7 +7,7 @@ API-compatible with CS231n (2021 and later) assignment 2. One concept per module
 - ``fc_net``: ``FullyConnectedNet``, a network of any depth built from those layers.
 - ``gradient_check``: centred-difference numeric gradients and ``rel_error``.
 - ``optim`` / ``solver``: update rules and the training loop.
-- ``data_utils`` / ``datasets``: loading (and fetching) CIFAR-10.
+- ``datasets``: CIFAR-10 (``get_CIFAR10_data``; ``data_utils`` is CS231n's import path for it).
 
 Nothing is imported here, so that ``import assignment`` stays cheap; import the module you need,
 e.g. ``from assignment.layers import batchnorm_forward``.

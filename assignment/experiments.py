@@ -23,12 +23,12 @@ Public API: :class:`Run`, :class:`History`, :func:`train`, :func:`train_all`,
 :class:`Trace`, :func:`trace`, :func:`run_parallel`.
 """
 
-import contextlib
 import copy
 import dataclasses
 import multiprocessing
 import os
 import time
+from unittest import mock
 
 import numpy as np
 
@@ -230,7 +230,7 @@ def _unit_inputs(model, X, layer):
 
 
 def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1, 0.2, 0.4)):
-    """Train one Run with Adam and the Solver's training step, looking inside every few steps.
+    """Train one Run with Adam and the Solver, looking inside every few steps.
 
     Every ``every`` steps, before the update, it records (a) the distribution of the inputs of
     the ReLUs of one hidden layer over the probe examples (Ioffe and Szegedy, 2015, figure 1)
@@ -264,12 +264,12 @@ def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1,
     model = run.build(input_dim=int(np.prod(X.shape[1:])))
     probed = _ProbedModel(model, probe, layer, unit, every, np.asarray(step_sizes, np.float64))
     # The Solver trains the probed model exactly as train() trains the plain one: same
-    # minibatches, same Adam updates (the validation data is never used: no accuracy checks).
+    # minibatches, same Adam updates, same accuracy checks (one validation example stands in
+    # for the validation set, which trace does not use).
     solver = Solver(probed, {"X_train": X, "y_train": y, "X_val": X[:1], "y_val": y[:1]},
                     num_epochs=run.num_epochs, batch_size=run.batch_size, update_rule="adam",
                     optim_config={"learning_rate": run.learning_rate}, verbose=False)
-    for _ in range(run.num_iterations(X.shape[0])):
-        solver._step()
+    solver.train()
 
     return Trace(
         run=run,
@@ -347,19 +347,10 @@ def _call_in_worker(item):
     return _WORKER["function"](item, _WORKER["data"])
 
 
-@contextlib.contextmanager
 def _single_blas_thread():
-    """Set the BLAS thread variables to 1 for the processes started inside the block."""
-    saved = {name: os.environ.get(name) for name in _BLAS_THREAD_VARIABLES}
-    os.environ.update({name: "1" for name in _BLAS_THREAD_VARIABLES})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """Set the BLAS thread variables to 1 for the processes started inside the block (the
+    environment is restored as it was when the block ends)."""
+    return mock.patch.dict(os.environ, {name: "1" for name in _BLAS_THREAD_VARIABLES})
 
 
 def _available_cores():

@@ -44,67 +44,31 @@ replacement, from the global numpy state), and an accuracy check on more than
 ``num_samples`` examples first draws ``np.random.choice(N, num_samples)``.
 
 Beyond CS231n:
-- ``progress=True`` shows a tqdm progress bar (on stderr). With the default
-  ``progress=False`` the Solver writes nothing to stderr; ``verbose`` output
-  goes to stdout.
-- When the loss becomes NaN or infinite, ``train()`` raises ``TrainingDiverged``
+- Options are strict: an unknown option, a bad value or bad data raises a
+  ValueError/TypeError naming the culprit; ``update_rule`` may also be a
+  callable with the signature of ``optim``'s rules. (The checks live in
+  ``_solver_checks.py``.)
+- When the loss becomes NaN or infinite, training raises ``TrainingDiverged``
   (a RuntimeError) naming the iteration, the epoch and the loss, instead of
   training on with garbage. The diverged loss is the last entry of
   ``loss_history``; the update of that iteration is not applied.
-- Checkpoints (``checkpoint_name``) are written atomically: to a temporary
-  file in the same folder, then renamed over the target, so an interrupted or
-  failing write never leaves a truncated checkpoint or destroys a previous one.
-- A checkpoint holds everything needed to resume (model with its parameters,
-  optimizer state, histories, epoch, iteration, best parameters, the numpy
-  global random state): ``Solver.from_checkpoint(path, data)`` rebuilds the
-  Solver, and its ``train()`` continues where the checkpointed run stopped,
-  giving the same numbers as an uninterrupted run.
-- ``update_rule`` may also be a callable with the signature of ``optim``'s rules.
-- Bad options or data raise a ValueError/TypeError naming the culprit.
+- ``step()`` runs one iteration of ``train()`` (update, printing, end of epoch,
+  accuracy checks), for callers that look at the model between iterations.
+- A second ``train()`` continues where the first stopped (see ``train``).
+- Checkpoints (``checkpoint_name``) are written atomically, so a failing write
+  never leaves a truncated checkpoint or destroys the previous one.
 """
 
-import contextlib
 import math
 import os
 import pickle
-import sys
 import tempfile
 import warnings
 
 import numpy as np
 
+from assignment import _solver_checks as _checks
 from assignment import optim
-
-# Options accepted by Solver(...) and their defaults (CS231n's, plus ``progress``).
-_DEFAULTS = {
-    "update_rule": "sgd",
-    "optim_config": None,
-    "lr_decay": 1.0,
-    "batch_size": 100,
-    "num_epochs": 10,
-    "num_train_samples": 1000,
-    "num_val_samples": None,
-    "checkpoint_name": None,
-    "print_every": 10,
-    "verbose": True,
-    "progress": False,
-}
-
-# Options that Solver.from_checkpoint lets the caller change; the others come from the
-# checkpoint because changing them would make the saved optimizer state or iteration
-# count meaningless.
-_RESUME_OVERRIDABLE = (
-    "num_epochs",
-    "num_train_samples",
-    "num_val_samples",
-    "checkpoint_name",
-    "print_every",
-    "verbose",
-    "progress",
-)
-
-_DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
-_CHECKPOINT_FORMAT = 1
 
 
 class TrainingDiverged(RuntimeError):
@@ -133,17 +97,6 @@ class TrainingDiverged(RuntimeError):
         # Rebuild from the fields (not from the message) when unpickled, e.g. when the
         # error crosses a process boundary in a parallel hyperparameter search.
         return (type(self), (self.iteration, self.epoch, self.num_epochs, self.loss))
-
-
-def _check_int(name, value, minimum, allow_none=False):
-    """Raise a ValueError/TypeError unless value is an int >= minimum (or None if allowed)."""
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        expected = "an int or None" if allow_none else "an int"
-        raise TypeError(f"Solver option {name} must be {expected}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"Solver option {name} must be >= {minimum}, got {value}")
 
 
 class Solver:
@@ -183,123 +136,33 @@ class Solver:
       print_every iterations. Default 10.
     - verbose: Boolean; if set to false then no output will be printed
       during training. Default True.
-    - progress: Boolean; if true, show a tqdm progress bar on stderr.
-      Default False (nothing is written to stderr).
 
     Attributes after ``train()``: ``loss_history`` (list of float, one per
     iteration), ``train_acc_history`` and ``val_acc_history`` (lists of float,
     one per check), ``epoch`` (completed epochs), ``iteration`` (completed
     iterations), ``best_val_acc``, ``best_params``, ``optim_configs`` (one
     config dict per parameter, holding the optimizer state).
-
-    Resuming: ``Solver.from_checkpoint(path, data, **options)``.
     """
 
     def __init__(self, model, data, **kwargs):
         """Construct a new Solver instance (arguments: see the class docstring)."""
-        unknown = [key for key in kwargs if key not in _DEFAULTS]
-        if unknown:
-            raise ValueError(
-                f"Solver: unrecognized option(s) {', '.join(map(repr, unknown))}; "
-                f"valid options: {', '.join(_DEFAULTS)}"
-            )
-        options = {**_DEFAULTS, **kwargs}
-
-        if not isinstance(getattr(model, "params", None), dict) or not callable(
-            getattr(model, "loss", None)
-        ):
-            raise TypeError(
-                f"Solver: model must have a dict 'params' and a method 'loss(X, y=None)', "
-                f"got {type(model).__name__}"
-            )
+        options = _checks.checked_options(kwargs)
+        _checks.check_model(model)
         self.model = model
-        self._set_data(data)
+        self.X_train, self.y_train, self.X_val, self.y_val = _checks.checked_data(data)
 
-        update_rule = options["update_rule"]
-        if isinstance(update_rule, str):
-            if update_rule not in optim.UPDATE_RULES:
-                raise ValueError(
-                    f"Solver: invalid update_rule {update_rule!r}; "
-                    f"valid names: {', '.join(optim.UPDATE_RULES)} (or pass a callable)"
-                )
-            update_rule = getattr(optim, update_rule)
-        elif not callable(update_rule):
-            raise TypeError(
-                "Solver: update_rule must be the name of a rule in optim.py or a callable "
-                f"update(w, dw, config) -> (next_w, config), got {update_rule!r}"
-            )
-        self.update_rule = update_rule
-
-        optim_config = options["optim_config"]
-        if optim_config is None:
-            optim_config = {}
-        elif not isinstance(optim_config, dict):
-            raise TypeError(
-                "Solver: optim_config must be a dict such as {'learning_rate': 1e-3}, "
-                f"got {type(optim_config).__name__}"
-            )
-        self.optim_config = optim_config
-
-        lr_decay = options["lr_decay"]
-        if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float, np.floating)):
-            raise TypeError(f"Solver option lr_decay must be a number, got {lr_decay!r}")
-        if not lr_decay > 0:
-            raise ValueError(f"Solver option lr_decay must be > 0, got {lr_decay}")
-        self.lr_decay = lr_decay
-
-        _check_int("batch_size", options["batch_size"], 1)
-        _check_int("num_epochs", options["num_epochs"], 0)
-        _check_int("num_train_samples", options["num_train_samples"], 1, allow_none=True)
-        _check_int("num_val_samples", options["num_val_samples"], 1, allow_none=True)
-        _check_int("print_every", options["print_every"], 1)
+        self.update_rule = options["update_rule"]
+        self.optim_config = options["optim_config"]
+        self.lr_decay = options["lr_decay"]
         self.batch_size = options["batch_size"]
         self.num_epochs = options["num_epochs"]
         self.num_train_samples = options["num_train_samples"]
         self.num_val_samples = options["num_val_samples"]
+        self.checkpoint_name = options["checkpoint_name"]
         self.print_every = options["print_every"]
-
-        checkpoint_name = options["checkpoint_name"]
-        if checkpoint_name is not None:
-            checkpoint_name = os.fspath(checkpoint_name)
-        self.checkpoint_name = checkpoint_name
-        self.verbose = bool(options["verbose"])
-        self.progress = bool(options["progress"])
-        self._progress_bar = None
+        self.verbose = options["verbose"]
 
         self._reset()
-
-    def _set_data(self, data):
-        """Check ``data`` and store its four arrays (without copying them)."""
-        if not hasattr(data, "keys"):
-            raise TypeError(
-                f"Solver: data must be a dict with keys {', '.join(_DATA_KEYS)}, "
-                f"got {type(data).__name__}"
-            )
-        missing = [key for key in _DATA_KEYS if key not in data]
-        if missing:
-            raise ValueError(
-                f"Solver: data is missing key(s) {', '.join(missing)}; it needs "
-                f"{', '.join(_DATA_KEYS)} (e.g. from assignment.data_utils.get_CIFAR10_data())"
-            )
-        arrays = {}
-        for split in ("train", "val"):
-            # np.asarray does not copy numpy arrays; it only turns lists into arrays.
-            X, y = np.asarray(data[f"X_{split}"]), np.asarray(data[f"y_{split}"])
-            if X.ndim < 1 or y.ndim != 1 or len(X) != len(y):
-                raise ValueError(
-                    f"Solver: X_{split} has shape {X.shape} and y_{split} shape "
-                    f"{y.shape}; expected (N, ...) and (N,) with the same N"
-                )
-            if len(X) == 0:
-                raise ValueError(f"Solver: X_{split} is empty; expected at least one example")
-            if not np.issubdtype(y.dtype, np.integer):
-                raise TypeError(
-                    f"Solver: y_{split} has dtype {y.dtype}, expected integer class labels "
-                    f"in [0, C) (convert with y_{split}.astype(np.int64))"
-                )
-            arrays[split] = X, y
-        self.X_train, self.y_train = arrays["train"]
-        self.X_val, self.y_val = arrays["val"]
 
     def _reset(self):
         """Set up some book-keeping variables for optimization. Don't call this manually."""
@@ -317,13 +180,6 @@ class Solver:
         for p in self.model.params:
             d = {k: v for k, v in self.optim_config.items()}
             self.optim_configs[p] = d
-
-    def _print(self, message):
-        """Print to stdout, above the progress bar if there is one."""
-        if self._progress_bar is not None:
-            self._progress_bar.write(message, file=sys.stdout)
-        else:
-            print(message)
 
     def _step(self):
         """Make a single gradient update. This is called by train() and should not
@@ -368,40 +224,25 @@ class Solver:
         self.iteration += 1
 
     def _record_loss(self, loss, grads):
-        """Append ``loss`` (as a float) to loss_history; raise TrainingDiverged if not finite.
-
-        Raises TypeError if loss or grads were not computed (None) or grads does not hold a
-        gradient for every parameter.
-        """
-        if loss is None or not isinstance(grads, dict):
-            raise TypeError(
-                "Solver._step: loss or grads is None; compute the model's loss and gradients "
-                "on the minibatch and store them in loss and grads"
-            )
-        missing = [p for p in self.model.params if p not in grads]
-        if missing:
-            raise TypeError(
-                f"Solver._step: grads has no gradient for parameter(s) {', '.join(missing)}; "
-                "model.loss(X, y) must return a gradient for every key of model.params"
-            )
+        """Append ``loss`` (as a float) to loss_history; raise TrainingDiverged if not finite."""
+        _checks.check_loss(loss, grads, self.model.params)
         loss = float(loss)
         self.loss_history.append(loss)
         if not math.isfinite(loss):
             raise TrainingDiverged(self.iteration + 1, self.epoch + 1, self.num_epochs, loss)
 
-    def _checkpoint_state(self):
-        """Return the dict written to a checkpoint file.
+    def _save_checkpoint(self):
+        """Write ``{checkpoint_name}_epoch_{epoch}.pkl`` with CS231n's keys (no-op without a name).
 
-        CS231n's keys (model, update_rule, lr_decay, optim_config, batch_size,
-        num_train_samples, num_val_samples, epoch, loss_history,
-        train_acc_history, val_acc_history) plus what resuming needs.
-        update_rule is stored by name for the rules of optim.py.
+        The pickle goes to a temporary file in the same folder that then replaces the target
+        (os.replace), so the target is either the previous file or the complete new one.
         """
-        rule = self.update_rule
+        if self.checkpoint_name is None:
+            return
+        rule = self.update_rule  # by name for the rules of optim.py, as CS231n stores it
         if getattr(optim, getattr(rule, "__name__", ""), None) is rule:
             rule = rule.__name__
-        return {
-            "format_version": _CHECKPOINT_FORMAT,
+        checkpoint = {
             "model": self.model,
             "update_rule": rule,
             "lr_decay": self.lr_decay,
@@ -413,113 +254,18 @@ class Solver:
             "loss_history": self.loss_history,
             "train_acc_history": self.train_acc_history,
             "val_acc_history": self.val_acc_history,
-            # Beyond CS231n: everything else needed to resume exactly.
-            "num_epochs": self.num_epochs,
-            "print_every": self.print_every,
-            "verbose": self.verbose,
-            "checkpoint_name": self.checkpoint_name,
-            "num_train": self.X_train.shape[0],
-            "iteration": self.iteration,
-            "optim_configs": self.optim_configs,
-            "best_val_acc": self.best_val_acc,
-            "best_params": self.best_params,
-            "rng_state": np.random.get_state(),
         }
-
-    def _save_checkpoint(self):
-        """Write ``{checkpoint_name}_epoch_{epoch}.pkl`` atomically (no-op without a name).
-
-        The pickle goes to a temporary file in the same folder, which is flushed to
-        disk and then renamed over the target with os.replace, so the target is
-        either the previous file or the complete new one; the temporary file is
-        removed if anything fails.
-        """
-        if self.checkpoint_name is None:
-            return
         filename = f"{self.checkpoint_name}_epoch_{self.epoch}.pkl"
         if self.verbose:
-            self._print(f'Saving checkpoint to "{filename}"')
-        folder = os.path.dirname(os.path.abspath(filename))
-        fd, tmp_name = tempfile.mkstemp(
-            prefix="." + os.path.basename(filename) + ".", suffix=".tmp", dir=folder
-        )
+            print(f'Saving checkpoint to "{filename}"')
+        fd, tmp_name = tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(filename) or ".")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(self._checkpoint_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
-                f.flush()
-                os.fsync(f.fileno())
+                pickle.dump(checkpoint, f)
             os.replace(tmp_name, filename)
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+            os.unlink(tmp_name)
             raise
-
-    @classmethod
-    def from_checkpoint(cls, path, data, **kwargs):
-        """Rebuild a Solver from a checkpoint written by ``_save_checkpoint``.
-
-        The model (with its parameters and any other state it pickles, such as
-        batchnorm running averages), the options, the optimizer state, the
-        histories, epoch, iteration and best parameters all come from the
-        checkpoint, and the numpy global random state is set to the one saved
-        in it, so ``solver.train()`` continues exactly where the checkpointed
-        run was (same minibatches, same numbers as an uninterrupted run).
-        The restored model is ``solver.model`` (a new object).
-
-        Only load checkpoints you trust: they are pickles.
-
-        Inputs:
-        - path: Path of a ``*_epoch_<k>.pkl`` checkpoint file.
-        - data: The same data dict as the original run (same training set size).
-        - kwargs: Options to change: num_epochs (e.g. to train for longer),
-          num_train_samples, num_val_samples, checkpoint_name, print_every,
-          verbose, progress. The others are fixed by the checkpoint.
-
-        Returns:
-        - solver: A Solver ready for ``train()``.
-        """
-        fixed = [key for key in kwargs if key in _DEFAULTS and key not in _RESUME_OVERRIDABLE]
-        if fixed:
-            raise ValueError(
-                f"Solver.from_checkpoint: option(s) {', '.join(fixed)} come from the "
-                f"checkpoint and cannot be changed; changeable: {', '.join(_RESUME_OVERRIDABLE)}"
-            )
-        with open(path, "rb") as f:
-            state = pickle.load(f)
-        needed = ("format_version", "iteration", "optim_configs", "rng_state", "model")
-        missing = [key for key in needed if not isinstance(state, dict) or key not in state]
-        if missing:
-            raise ValueError(
-                f"Solver.from_checkpoint: {os.fspath(path)!r} is not a resumable checkpoint "
-                f"(missing {', '.join(missing)}); it must be written by this Solver "
-                "(CS231n's original checkpoints cannot be resumed)"
-            )
-        if state["format_version"] != _CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"Solver.from_checkpoint: checkpoint format {state['format_version']}, "
-                f"expected {_CHECKPOINT_FORMAT}"
-            )
-        options = {key: state[key] for key in _DEFAULTS if key in state}
-        options.update(kwargs)
-        solver = cls(state["model"], data, **options)
-        if solver.X_train.shape[0] != state["num_train"]:
-            raise ValueError(
-                f"Solver.from_checkpoint: X_train has {solver.X_train.shape[0]} examples, "
-                f"the checkpointed run had {state['num_train']}; pass the same data"
-            )
-        for key in (
-            "epoch",
-            "iteration",
-            "best_val_acc",
-            "best_params",
-            "loss_history",
-            "train_acc_history",
-            "val_acc_history",
-            "optim_configs",
-        ):
-            setattr(solver, key, state[key])
-        np.random.set_state(state["rng_state"])
-        return solver
 
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """Check accuracy of the model on the provided data.
@@ -547,7 +293,7 @@ class Solver:
                 f"check_accuracy: X has shape {X.shape} and y shape {np.shape(y)}; "
                 "expected (N, ...) and (N,) with the same N > 0"
             )
-        _check_int("batch_size", batch_size, 1)
+        _checks.check_int("batch_size", batch_size, 1)
 
         num_correct, num_classified = 0, 0
         # TODO: Classify the examples (all N, or the num_samples drawn as the docstring says)
@@ -569,9 +315,8 @@ class Solver:
     def train(self):
         """Run optimization to train the model.
 
-        Continues from ``self.iteration`` (0 for a new Solver; the saved value
-        for one from ``from_checkpoint``) up to num_epochs epochs, then sets the
-        model's parameters to the best ones seen on the validation set.
+        Continues from ``self.iteration`` (0 for a new Solver) up to num_epochs epochs,
+        then sets the model's parameters to the best ones seen on the validation set.
         Raises TrainingDiverged if the loss becomes NaN or infinite.
 
         A Solver that has already trained num_epochs epochs has nothing left to do: the
@@ -579,10 +324,7 @@ class Solver:
         ``solver.num_epochs`` and call train() again; it continues where it stopped. (The
         CS231n Solver instead runs another num_epochs epochs on a second call.)
         """
-        num_train = self.X_train.shape[0]
-        iterations_per_epoch = max(num_train // self.batch_size, 1)
-        num_iterations = self.num_epochs * iterations_per_epoch
-        if self.iteration >= num_iterations:
+        if self.iteration >= self._num_iterations():
             warnings.warn(
                 f"Solver.train(): nothing to do, already trained {self.epoch} epoch(s) "
                 f"({self.iteration} iterations) of num_epochs={self.num_epochs}; to train "
@@ -591,59 +333,45 @@ class Solver:
                 stacklevel=2,
             )
             return
-
-        if self.progress and self.iteration < num_iterations:
-            from tqdm import tqdm  # imported only when asked for
-
-            self._progress_bar = tqdm(
-                total=num_iterations, initial=self.iteration, unit="it", desc="train"
-            )
-        try:
-            while self.iteration < num_iterations:
-                t = self.iteration
-                self._step()
-
-                # Maybe print training loss
-                if self.verbose and t % self.print_every == 0:
-                    self._print(
-                        f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}"
-                    )
-                if self._progress_bar is not None:
-                    self._progress_bar.update(1)
-
-                # At the end of every epoch, increment the epoch counter and decay
-                # the learning rate.
-                epoch_end = (t + 1) % iterations_per_epoch == 0
-                if epoch_end:
-                    self.epoch += 1
-                    self._decay_learning_rates()
-
-                # Check train and val accuracy on the first iteration, the last
-                # iteration, and at the end of each epoch.
-                first_it = t == 0
-                last_it = t == num_iterations - 1
-                if first_it or last_it or epoch_end:
-                    self._check_and_save()
-        finally:
-            if self._progress_bar is not None:
-                self._progress_bar.close()
-                self._progress_bar = None
+        while self.iteration < self._num_iterations():
+            self.step()
 
         # At the end of training swap the best params into the model (copies, so
         # that further training cannot alter best_params).
         for k, v in self.best_params.items():
             self.model.params[k] = v.copy()
 
-    def _decay_learning_rates(self):
-        """Multiply every parameter's learning rate by lr_decay (end of an epoch)."""
-        for k, config in self.optim_configs.items():
-            if "learning_rate" in config:
-                config["learning_rate"] *= self.lr_decay
-            elif self.lr_decay != 1:
-                raise ValueError(
-                    f"Solver: lr_decay={self.lr_decay} but the optimizer config of {k!r} "
-                    "has no 'learning_rate'; use lr_decay=1 with this update rule"
-                )
+    def step(self):
+        """Run one iteration of ``train()``: one update (``_step``), the loss printed every
+        print_every iterations, at the end of an epoch the learning rate decay, and after the
+        first iteration, the last one and every epoch the accuracy checks (which keep the
+        best parameters and write the checkpoint)."""
+        num_iterations = self._num_iterations()
+        iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
+        t = self.iteration
+        self._step()
+
+        # Maybe print training loss
+        if self.verbose and t % self.print_every == 0:
+            print(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}")
+
+        # At the end of every epoch, increment the epoch counter and decay the learning rate.
+        epoch_end = (t + 1) % iterations_per_epoch == 0
+        if epoch_end:
+            self.epoch += 1
+            for k, config in self.optim_configs.items():
+                _checks.check_decay(self.lr_decay, config, k)
+                if "learning_rate" in config:
+                    config["learning_rate"] *= self.lr_decay
+
+        # Check train and val accuracy on the first iteration, the last iteration, and at
+        # the end of each epoch.
+        if t == 0 or t == num_iterations - 1 or epoch_end:
+            self._check_and_save()
+
+    def _num_iterations(self):
+        """The number of iterations of num_epochs epochs (CS231n's count)."""
+        return self.num_epochs * max(self.X_train.shape[0] // self.batch_size, 1)
 
     def _check_and_save(self):
         """Check train/val accuracy, keep the best parameters, save a checkpoint."""
@@ -653,21 +381,16 @@ class Solver:
         val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
+        self._save_checkpoint()
+
+        if self.verbose:
+            print(
+                f"(Epoch {self.epoch} / {self.num_epochs}) "
+                f"train acc: {train_acc:f}; val_acc: {val_acc:f}"
+            )
 
         # Keep track of the best model (the first check always sets one, so that
         # a model that never beats 0% accuracy still has parameters to restore).
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
-
-        self._save_checkpoint()
-
-        if self.verbose:
-            self._print(
-                f"(Epoch {self.epoch} / {self.num_epochs}) "
-                f"train acc: {train_acc:f}; val_acc: {val_acc:f}"
-            )
-        if self._progress_bar is not None:
-            self._progress_bar.set_postfix(
-                loss=f"{self.loss_history[-1]:.3g}", train_acc=train_acc, val_acc=val_acc
-            )

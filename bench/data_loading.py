@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.data_utils import get_CIFAR10_data
-from assignment.datasets import FOLDER_NAME, default_dir, ensure_cifar10, is_complete
+from assignment.datasets import get_CIFAR10_data
+from assignment.datasets.fetch import FOLDER_NAME, default_dir, ensure_cifar10, is_complete
 
 MIRROR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / \
     "cs231n-cifar10-mirror" / "cifar-10-python.tar.gz"

@@ -11,6 +11,8 @@ beyond 127.0.0.1 or writes outside the folders it is given.
 - `make_hostile_tarball(path, kind)`: a tarball with one dangerous member.
 - `serve(routes)`: a threaded HTTP server on 127.0.0.1 with scripted faults (drops, statuses,
   Range support); yields its base URL and the log of requests.
+- `require_cifar10()`: the real CIFAR-10 folder, for the tests that need the real data; skips
+  the calling test, saying why and what to do, when the data is not there.
 """
 
 import contextlib
@@ -24,11 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_NAMES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
            "truck")
+
+
+def require_cifar10():
+    """The complete CIFAR-10 folder the notebooks use (`CIFAR10_DIR`, else
+    `datasets/cifar-10-batches-py`); skips the calling test when it is missing."""
+    from assignment.datasets.fetch import default_dir, is_complete
+
+    folder = default_dir()
+    if not is_complete(folder):
+        pytest.skip(f"needs CIFAR-10, which is not (completely) in {folder}: run `make data` "
+                    "(or point CIFAR10_DIR at a complete cifar-10-batches-py folder)")
+    return folder
 
 
 def make_batches(n_per_batch=8, n_test=None, seed=0):

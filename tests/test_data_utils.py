@@ -1,4 +1,5 @@
-"""Tests of assignment.data_utils: CS231n layout, split and preprocessing, cache, bad files.
+"""Tests of assignment/datasets/loader.py: CS231n layout, split and preprocessing, cache, bad
+files, and the import paths the notebooks use (CS231n's assignment.data_utils).
 
 Data comes from tests/cifar_fixtures (small random batches in the official format); the oracle
 for the preprocessing is a float64 re-implementation of CS231n's code on the same arrays.
@@ -11,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment import data_utils
-from assignment.data_utils import (
+from assignment.datasets import loader
+from assignment.datasets.fetch import FOLDER_NAME, DatasetUnavailableError
+from assignment.datasets.loader import (
     CACHE_DIR,
     get_CIFAR10_data,
     load_CIFAR10,
     load_CIFAR_batch,
 )
-from assignment.datasets import FOLDER_NAME, DatasetUnavailableError
 from tests.cifar_fixtures import (
     TRAIN_NAMES,
     Route,
@@ -147,11 +148,11 @@ def test_cache_is_written_once_and_used(folder, monkeypatch):
     def no_decoding(filename):
         raise AssertionError(f"decoded {filename} although the cache is current")
 
-    monkeypatch.setattr(data_utils, "_read_batch", no_decoding)
+    monkeypatch.setattr(loader, "_read_batch", no_decoding)
     second = load_CIFAR10(root)
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert isinstance(data_utils._load_uint8(root)[0], np.memmap)
+    assert isinstance(loader._load_uint8(root)[0], np.memmap)
 
 
 def test_stale_cache_is_invalidated_when_a_source_changes(folder):
@@ -257,3 +258,13 @@ def test_quiet_when_data_and_cache_are_present(folder, capfd):
     capfd.readouterr()
     get_CIFAR10_data(num_validation=2, cifar10_dir=root)
     assert capfd.readouterr() == ("", "")
+
+
+def test_the_notebooks_import_paths_give_the_loader():
+    import assignment.datasets
+    from assignment import data_utils
+
+    assert assignment.datasets.get_CIFAR10_data is get_CIFAR10_data
+    assert assignment.datasets.__all__ == ["get_CIFAR10_data"]
+    assert (data_utils.get_CIFAR10_data, data_utils.load_CIFAR10,
+            data_utils.load_CIFAR_batch) == (get_CIFAR10_data, load_CIFAR10, load_CIFAR_batch)

@@ -1,4 +1,5 @@
-"""Tests of assignment.datasets: verified download, faults, offline sources, safe extraction.
+"""Tests of assignment/datasets (fetch, download, extract, __main__): verified download, faults,
+offline sources, safe extraction.
 
 A real HTTP server on 127.0.0.1 (tests/cifar_fixtures.serve) serves a small generated tarball
 with scripted faults. Every fault test also checks that nothing half-written is left: no data
@@ -12,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment import datasets
-from assignment._download import part_path
-from assignment.datasets import (
+from assignment.datasets import fetch
+from assignment.datasets.__main__ import main
+from assignment.datasets.download import part_path
+from assignment.datasets.fetch import (
     BATCH_FILES,
     FOLDER_NAME,
     TARBALL_NAME,
@@ -93,7 +95,7 @@ def test_quiet_when_present(tmp_path, tarball, capfd):
     capfd.readouterr()
     # Unreachable sources: proves nothing is fetched or even checked when the data is there.
     assert ensure_cifar10(target, url="http://127.0.0.1:9/none", md5="0" * 32) == target
-    assert datasets.main(["download", "--dest", str(target), "--url", "http://127.0.0.1:9/x"]) == 0
+    assert main(["download", "--dest", str(target), "--url", "http://127.0.0.1:9/x"]) == 0
     out, err = capfd.readouterr()
     assert err == ""
     assert out == f"CIFAR-10 is ready in {target}\n"  # the CLI says so; the function is silent
@@ -320,11 +322,11 @@ def test_environment_variables_are_honoured_and_flags_win(tmp_path, tarball, mon
     monkeypatch.setenv("CIFAR10_DIR", str(target))
     monkeypatch.setenv("CIFAR10_TARBALL", str(src))
     monkeypatch.setenv("CIFAR10_MD5", "f" * 32)  # wrong: the flag below must win
-    assert datasets.main(["download", "--md5", md5, "--no-progress"]) == 0
+    assert main(["download", "--md5", md5, "--no-progress"]) == 0
     assert_batches_match(target)
     # With the right MD5 from the environment alone, the default folder is CIFAR10_DIR.
     monkeypatch.setenv("CIFAR10_MD5", md5)
-    assert datasets.default_dir() == target
+    assert fetch.default_dir() == target
     assert ensure_cifar10(force=True, **FAST) == target
 
 
@@ -333,7 +335,7 @@ def test_url_flag_wins_over_tarball_env(tmp_path, tarball, monkeypatch):
     monkeypatch.setenv("CIFAR10_TARBALL", str(tmp_path / "does-not-exist.tar.gz"))
     target = tmp_path / FOLDER_NAME
     with serve({"/c.tar.gz": Route(body)}) as (base, log):
-        code = datasets.main(["download", "--dest", str(target), "--url", base + "/c.tar.gz",
+        code = main(["download", "--dest", str(target), "--url", base + "/c.tar.gz",
                               "--md5", md5, "--no-progress", "--retries", "0"])
         assert code == 0 and log.count("/c.tar.gz") == 1
     assert_batches_match(target)
@@ -341,7 +343,7 @@ def test_url_flag_wins_over_tarball_env(tmp_path, tarball, monkeypatch):
 
 def test_cli_failure_prints_ways_out_and_exit_code(tmp_path, capsys):
     with serve({}) as (base, _):
-        code = datasets.main(["download", "--dest", str(tmp_path / FOLDER_NAME),
+        code = main(["download", "--dest", str(tmp_path / FOLDER_NAME),
                               "--url", base + "/missing.tar.gz", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 1

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from assignment import collect
 from instructor.gradescope import autograder, bundle
 from instructor.grading import rubric as rubric_mod
 
@@ -170,9 +171,7 @@ def collected(release, tmp, name, solution=True, extra=""):
     work = tmp / f"work-{name}"
     shutil.copytree(release, work)
     if solution:
-        for rel in ("assignment/layers.py", "assignment/layer_utils.py", "assignment/fc_net.py",
-                    "assignment/optim.py", "notebooks/Dropout.ipynb",
-                    "notebooks/BatchNormalization.ipynb"):
+        for rel in (*collect.STUDENT_CODE_FILES, *collect.NOTEBOOKS):
             shutil.copy(REPO / rel, work / rel)
     with open(work / "assignment" / "layers.py", "a") as f:
         f.write(extra)

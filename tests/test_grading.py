@@ -31,13 +31,12 @@ from pathlib import Path
 
 import pytest
 
+from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import report, runner, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
 REPO = Path(__file__).resolve().parents[1]
-STUDENT_FILES = ["assignment/layers.py", "assignment/layer_utils.py", "assignment/fc_net.py",
-                 "assignment/optim.py", "assignment/solver.py"]
 
 MINI_RUBRIC = """
 [limits]
@@ -248,7 +247,7 @@ def make_zip(path, files):
 
 
 def solution_files():
-    return {rel: (REPO / rel).read_text() for rel in STUDENT_FILES}
+    return {rel: (REPO / rel).read_text() for rel in STUDENT_CODE_FILES}
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cifar_fixtures import require_cifar10
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("Dropout.ipynb", "BatchNormalization.ipynb")
 TARBALL = Path(os.environ.get("CIFAR10_TARBALL")
@@ -235,9 +237,7 @@ def test_pip_install_gives_the_package_and_the_command(installed):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebooks_run_to_their_first_todo_on_the_installed_package(installed, release, name):
-    data = REPO / "datasets" / "cifar-10-batches-py"
-    if not (data / "test_batch").is_file():
-        pytest.skip("CIFAR-10 is not downloaded (make data)")
+    data = require_cifar10()
     alone = installed["tmp"] / f"alone-{name}" / "notebooks"   # no checkout around it
     alone.mkdir(parents=True)
     shutil.copy(release / "notebooks" / name, alone / name)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
@@ -120,7 +121,7 @@ def tree_digest(root):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from test_grading import STUDENT_FILES, execute, fake_release, mini_notebook, stub_regions
+    from test_grading import execute, fake_release, mini_notebook, stub_regions
 
     tmp = tmp_path_factory.mktemp("redteam")
     (tmp / "rubric.toml").write_text(RUBRIC)
@@ -146,7 +147,7 @@ def graded(tmp_path_factory):
         (root / "notebooks" / "Mini.ipynb").write_text(json.dumps(notebook))
         return root
 
-    solution = {rel: (REPO / rel).read_text() for rel in STUDENT_FILES}
+    solution = {rel: (REPO / rel).read_text() for rel in STUDENT_CODE_FILES}
     stubs = {rel: stub_regions(text) for rel, text in solution.items()}
     folder("control_correct", solution, reference)
     folder("control_stubs", stubs, mini_notebook())

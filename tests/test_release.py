@@ -27,6 +27,7 @@ from instructor import given as given_mod
 from instructor import leaks, makefile, manifest, markers, references, release, sections
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError
+from tests.cifar_fixtures import require_cifar10
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -634,7 +635,6 @@ def test_output_inside_the_source_tree_is_refused(synthetic):
 # ---------------------------------------------------------------------------------------------
 
 REAL_NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
-DATA = REPO / "datasets" / "cifar-10-batches-py"
 
 
 def _require_real_repo():
@@ -847,9 +847,7 @@ def test_real_every_stub_raises_its_message_when_reached(real_student, real_solu
 
 
 def _data_env():
-    if not DATA.is_dir():
-        pytest.fail(f"CIFAR-10 is missing at {DATA}: run `make data` first")
-    return {"CIFAR10_DIR": str(DATA)}
+    return {"CIFAR10_DIR": str(require_cifar10())}
 
 
 @pytest.mark.slow

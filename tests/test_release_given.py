@@ -20,6 +20,7 @@ from instructor import given as given_mod
 from instructor import release, sections
 from instructor.grading import report
 from instructor.grading import rubric as rubric_mod
+from tests.cifar_fixtures import require_cifar10
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -123,8 +124,6 @@ def test_every_region_function_is_a_student_function():
 # End to end: both configurations
 # ---------------------------------------------------------------------------------------------
 
-DATA = REPO / "datasets" / "cifar-10-batches-py"
-
 # Reduced rubric: the hidden tests of the building blocks (dropped when given) and of dropout,
 # and one small reference-notebook item.
 E2E_RUBRIC = """
@@ -195,8 +194,7 @@ def _zip(path, root, files):
 @pytest.mark.slow
 @pytest.mark.parametrize("config", ["default", "none_given"])
 def test_both_configurations_end_to_end(config, tmp_path):
-    if not DATA.is_dir():
-        pytest.fail(f"CIFAR-10 is missing at {DATA}: run `make data` first")
+    data = require_cifar10()
     given = release.configured_given(REPO) if config == "default" else ()
     student = release.build_student(REPO, tmp_path / "student", given=given).root
     solution = release.build_solution(REPO, tmp_path / "solution", html=False).root
@@ -225,7 +223,7 @@ def test_both_configurations_end_to_end(config, tmp_path):
     _zip(subs / "correct.zip", src, [*code_files, *nb])
     _zip(subs / "stubs.zip", student, [*code_files, *nb])
     out = tmp_path / "grades"
-    env = {**os.environ, "CIFAR10_DIR": str(DATA)}
+    env = {**os.environ, "CIFAR10_DIR": str(data)}
     proc = subprocess.run(
         [PY, "-m", "instructor", "grade", str(subs), "--out", str(out), "--rubric",
          str(rubric_path), "--src", str(src), "--workers", "2", "--no-progress"],

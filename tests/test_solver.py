@@ -1,4 +1,4 @@
-"""Tests for assignment/solver.py: training, options, checkpoints, resuming, divergence."""
+"""Tests for assignment/solver.py: training, step(), options, checkpoints, divergence."""
 
 import math
 import os
@@ -154,6 +154,28 @@ def test_best_validation_params_are_restored():
         assert model.params[k] is not s.best_params[k]
 
 
+def test_step_is_one_iteration_of_train():
+    data = make_data(n_train=40, n_val=30)
+    options = quiet(update_rule="adam", optim_config={"learning_rate": 1e-2}, lr_decay=0.9,
+                    batch_size=8, num_epochs=2, num_train_samples=25, num_val_samples=20)
+    np.random.seed(5)
+    trained = Solver(TinySoftmax(), data, **options)
+    trained.train()
+    np.random.seed(5)
+    stepped = Solver(TinySoftmax(), data, **options)
+    for _ in range(10):  # 2 epochs of 40 // 8 iterations
+        stepped.step()
+    assert stepped.iteration == trained.iteration == 10 and stepped.epoch == 2
+    assert stepped.loss_history == trained.loss_history
+    assert stepped.train_acc_history == trained.train_acc_history
+    assert len(stepped.val_acc_history) == 3 and stepped.val_acc_history == trained.val_acc_history
+    assert stepped.best_val_acc == trained.best_val_acc
+    assert all(c["learning_rate"] == 1e-2 * 0.9**2 for c in stepped.optim_configs.values())
+    # train() then puts the best parameters into the model; step() leaves the last ones
+    for k, v in trained.model.params.items():
+        np.testing.assert_array_equal(v, stepped.best_params[k])
+
+
 # --- options and data --------------------------------------------------------------------
 
 
@@ -222,7 +244,7 @@ def test_non_finite_loss_stops_naming_iteration(bad_loss):
 # --- output ------------------------------------------------------------------------------
 
 
-def test_progress_off_writes_nothing_to_stderr(capsys):
+def test_verbose_prints_to_stdout_and_nothing_to_stderr(capsys):
     Solver(TinySoftmax(), make_data(), batch_size=10, num_epochs=2, print_every=1).train()
     out, err = capsys.readouterr()
     assert err == ""
@@ -233,14 +255,7 @@ def test_progress_off_writes_nothing_to_stderr(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_progress_bar_goes_to_stderr(capsys):
-    Solver(TinySoftmax(), make_data(), **quiet(batch_size=10, num_epochs=2, progress=True)).train()
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "8/8" in err
-
-
-# --- checkpoints and resuming ------------------------------------------------------------
+# --- checkpoints and training on ------------------------------------------------------------
 
 
 def test_checkpoints_written_atomically(tmp_path):
@@ -251,7 +266,7 @@ def test_checkpoints_written_atomically(tmp_path):
     assert sorted(os.listdir(tmp_path)) == [f"run_epoch_{e}.pkl" for e in range(3)]
     with open(tmp_path / "run_epoch_1.pkl", "rb") as f:
         state = pickle.load(f)
-    assert state["epoch"] == 1 and state["iteration"] == 4
+    assert state["epoch"] == 1
     assert len(state["loss_history"]) == 4 and len(state["val_acc_history"]) == 2
     assert state["update_rule"] == "sgd"
     assert set(state["model"].params) == {"W", "b"}
@@ -275,40 +290,6 @@ def test_failed_checkpoint_write_keeps_previous_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["run_epoch_0.pkl"]
 
 
-def _fc_model():
-    return FullyConnectedNet([8, 7], input_dim=6, num_classes=3, normalization="batchnorm",
-                             dropout_keep_ratio=0.7, weight_scale=0.3, dtype=np.float64)
-
-
-@pytest.mark.parametrize("make_model", [TinySoftmax, _fc_model], ids=["tiny", "fc_bn_dropout"])
-def test_resume_gives_same_result_as_uninterrupted_training(tmp_path, make_model):
-    data = make_data(n_train=40, n_val=30)
-    options = quiet(update_rule="adam", optim_config={"learning_rate": 1e-2}, lr_decay=0.9,
-                    batch_size=8, num_train_samples=25, num_val_samples=20)
-
-    np.random.seed(5)
-    whole = Solver(make_model(), data, num_epochs=4, **options)
-    whole.train()
-
-    np.random.seed(5)
-    first = Solver(make_model(), data, num_epochs=2, checkpoint_name=tmp_path / "ck", **options)
-    first.train()
-    np.random.rand(13)  # anything may happen between the two runs
-    resumed = Solver.from_checkpoint(tmp_path / "ck_epoch_2.pkl", data, num_epochs=4)
-    resumed.train()
-
-    assert resumed.epoch == whole.epoch == 4 and resumed.iteration == whole.iteration == 20
-    assert resumed.loss_history == whole.loss_history
-    assert resumed.train_acc_history == whole.train_acc_history
-    assert resumed.val_acc_history == whole.val_acc_history
-    assert resumed.best_val_acc == whole.best_val_acc
-    for k, v in whole.model.params.items():
-        np.testing.assert_array_equal(resumed.model.params[k], v)
-        assert resumed.optim_configs[k]["t"] == whole.optim_configs[k]["t"]
-    # the resumed run keeps writing checkpoints under the same name
-    assert (tmp_path / "ck_epoch_4.pkl").exists()
-
-
 def test_train_again_warns_and_changes_nothing_until_num_epochs_is_raised():
     data = make_data(n_train=40, n_val=30)
     np.random.seed(3)
@@ -324,12 +305,3 @@ def test_train_again_warns_and_changes_nothing_until_num_epochs_is_raised():
     s.num_epochs = 2
     s.train()
     assert s.epoch == 2 and s.iteration == 8 and len(s.loss_history) == 2 * losses
-
-
-def test_from_checkpoint_refuses_to_change_fixed_options(tmp_path):
-    s = Solver(TinySoftmax(), make_data(), **quiet(checkpoint_name=tmp_path / "run"))
-    s._save_checkpoint()
-    with pytest.raises(ValueError, match="batch_size.*cannot be changed"):
-        Solver.from_checkpoint(tmp_path / "run_epoch_0.pkl", make_data(), batch_size=5)
-    with pytest.raises(ValueError, match="X_train has 30 examples.*had 40"):
-        Solver.from_checkpoint(tmp_path / "run_epoch_0.pkl", make_data(n_train=30))

@@ -46,11 +46,11 @@ def check_data(rubric):
     """Raise :class:`PreflightError` unless the data the notebooks need is complete."""
     if not (rubric.reference_notebooks or rubric.own_notebooks):
         return None
-    from assignment import datasets  # the grader's copy (the solution's; trusted)
+    from assignment.datasets import fetch  # the grader's copy (the solution's; trusted)
 
     folder = sandbox.data_dir()
-    if folder is None or not datasets.is_complete(folder):
-        where = folder or datasets.default_dir()
+    if folder is None or not fetch.is_complete(folder):
+        where = folder or fetch.default_dir()
         raise PreflightError(
             f"CIFAR-10 is not complete in {where}: every notebook item would fail for every "
             "student. Run `make data` (or `python -m assignment.datasets download`), or "

@@ -9,8 +9,10 @@ shipped as bytes to Dask workers on other machines, see :func:`pack_kit`)::
     kit/kit.json        {"student_files", "notebooks", "hidden", "test_ids"}
 
 ``student_files`` are the code files a student may change (``STUDENT_CODE_FILES`` of
-assignment/collect.py: what the submission zip holds; instructor.release checks that they
-are the files with solution regions); nothing else of a submission is used.
+assignment/collect.py, the one list of them: what the submission zip holds; a test checks that
+they are the files with solution regions); nothing else of a submission is used. (Importing
+``assignment.collect`` imports the instructor's own, trusted copy of the package, never a
+student's.)
 ``test_ids`` are the hidden tests' node ids as collected against the solution, so that a test
 the student's code keeps from even being collected (an import error, say) still counts as
 failed rather than vanishing from the rubric.
@@ -37,6 +39,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import sandbox
 
 REPORTER = Path(__file__).with_name("_pytest_reporter.py")
@@ -124,7 +127,7 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
     for rel in hidden:
         _copy(repo / rel, out / "hidden" / rel)
     (out / "hidden").mkdir(exist_ok=True)
-    meta = {"student_files": student_code_files(repo),
+    meta = {"student_files": list(STUDENT_CODE_FILES),
             "notebooks": list(rubric.notebooks), "hidden": hidden, "test_ids": []}
     (out / "kit.json").write_text(json.dumps(meta, indent=1))
     if rubric.needs_tests:
@@ -132,18 +135,6 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
                                             meta["student_files"])
         (out / "kit.json").write_text(json.dumps(meta, indent=1))
     return out
-
-
-def student_code_files(repo):
-    """The code files a submission provides: ``assignment.collect.STUDENT_CODE_FILES`` of the
-    solution repository (what ``python -m assignment collect`` puts into the zip)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_solution_collect",
-                                                  Path(repo) / "assignment" / "collect.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.STUDENT_CODE_FILES)
 
 
 def kit_meta(kit):

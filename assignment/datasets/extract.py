@@ -1,4 +1,4 @@
-"""Safe extraction of the CIFAR-10 tarball (used by `assignment.datasets`).
+"""Safe extraction of the CIFAR-10 tarball (used by `fetch.py`).
 
 The archive is treated as hostile: every member is checked before a byte of it is written, and
 only plain files and folders below one expected top folder are accepted. Rejected: absolute

@@ -1,11 +1,7 @@
 """CIFAR-10: where it lives, and how it gets there (verified download, offline use, safe extract).
 
-Command line (also run by `datasets/get_datasets.sh` and `make data`):
-
-    python -m assignment.datasets download [--url URL] [--tarball PATH] [--md5 HEX]
-                                           [--dest DIR] [--force] [--keep-tarball]
-
-From code (the loader in `assignment.data_utils` calls it): `ensure_cifar10(root=None) -> Path`.
+`ensure_cifar10(root=None) -> Path` (called by the loader, `assignment.datasets.loader`, and by
+the command line, `python -m assignment.datasets download`, see `__main__.py`).
 
 Where the data lives. The data folder is the `cifar-10-batches-py` folder holding
 `data_batch_1..5` and `test_batch`. Default: `<repo>/datasets/cifar-10-batches-py`, repo being the
@@ -26,23 +22,21 @@ Guarantees:
 - quiet when the data is present: nothing is printed, nothing is checked beyond six `stat`s;
 - the download goes through pooch (MD5 check, then rename) with a tqdm progress bar on stderr,
   resumes an interrupted transfer with HTTP Range, retries transient errors with exponential
-  backoff (see `assignment._download`); a partial file is named `*.part` and never used as is;
+  backoff (see `download.py`); a partial file is named `*.part` and never used as is;
 - extraction rejects hostile members and renames a complete folder into place
-  (see `assignment._download_extract`);
+  (see `extract.py`);
 - concurrent callers (e.g. notebooks run in parallel) serialise on a lock of the parent folder;
 - when nothing works, `DatasetUnavailableError` says what was tried and the three ways out.
 """
 
-import argparse
 import contextlib
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from assignment._download import DownloadError, download
-from assignment._download_extract import (
+from assignment.datasets.download import DownloadError, download
+from assignment.datasets.extract import (
     BrokenArchiveError,
     UnsafeArchiveError,
     cleanup_leftovers,
@@ -55,7 +49,7 @@ OFFICIAL_SIZE = 170_498_071
 TARBALL_NAME = "cifar-10-python.tar.gz"
 FOLDER_NAME = "cifar-10-batches-py"
 BATCH_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds assignment/
 DEFAULT_DIR = REPO_ROOT / "datasets" / FOLDER_NAME
 
 ENV_DIR = "CIFAR10_DIR"
@@ -219,7 +213,7 @@ def ensure_cifar10(root: str | os.PathLike | None = None, *, url: str | None = N
     - keep_tarball: bool, keep a downloaded tarball in the parent folder (default: delete it
       after extraction, as CS231n's get_datasets.sh does). A local tarball is never deleted.
     - progressbar: bool, tqdm bar on stderr while downloading.
-    - retries, backoff, timeout: see `assignment._download.download`.
+    - retries, backoff, timeout: see `assignment.datasets.download.download`.
     - log: callable receiving progress messages (None: silent).
 
     Returns: Path of the data folder, holding `data_batch_1..5` and `test_batch`.
@@ -267,48 +261,3 @@ def ensure_cifar10(root: str | os.PathLike | None = None, *, url: str | None = N
                 break
         raise
     return folder
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0 ok, 1 data unavailable, 2 usage)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m assignment.datasets",
-        description="Fetch CIFAR-10 (verified) into datasets/cifar-10-batches-py.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    get = sub.add_parser(
-        "download", help="download (or extract a local tarball), verify and extract CIFAR-10",
-        description="Flags win over the environment variables named in each help text.")
-    get.add_argument("--url", help=f"mirror URL of {TARBALL_NAME} (env {ENV_URL}; "
-                                   f"default {OFFICIAL_URL})")
-    get.add_argument("--tarball", metavar="PATH",
-                     help=f"local {TARBALL_NAME} to use instead of downloading (env {ENV_TARBALL})")
-    get.add_argument("--md5", metavar="HEX",
-                     help=f"MD5 the tarball must have (env {ENV_MD5}; default {OFFICIAL_MD5})")
-    get.add_argument("--dest", metavar="DIR",
-                     help=f"the {FOLDER_NAME} folder to fill (env {ENV_DIR}; "
-                          f"default {DEFAULT_DIR})")
-    get.add_argument("--force", action="store_true",
-                     help="fetch and extract again even if the data is present")
-    get.add_argument("--keep-tarball", action="store_true",
-                     help="keep the downloaded tarball beside the data folder")
-    get.add_argument("--retries", type=int, default=4, help="retries on transient errors (4)")
-    get.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    try:
-        folder = ensure_cifar10(args.dest, url=args.url, tarball=args.tarball, md5=args.md5,
-                                force=args.force, keep_tarball=args.keep_tarball,
-                                progressbar=not args.no_progress, retries=args.retries,
-                                log=_stderr)
-    except (DatasetUnavailableError, ValueError) as exc:
-        _stderr(f"error: {exc}")
-        return 1
-    print(f"CIFAR-10 is ready in {folder}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Verified, resumable HTTP download of one file (used by `assignment.datasets`).
+"""Verified, resumable HTTP download of one file (used by `fetch.py`).
 
 pooch does the verification: `pooch.retrieve` gives the downloader a temporary file in the
 destination folder, checks its MD5 and only then renames it to the final name; on a mismatch it
