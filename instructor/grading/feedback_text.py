@@ -19,7 +19,7 @@ into lines a student can act on (issue 14):
 
 Where they plug in (after the grader rewrite of issue 11): ``report.item_text`` /
 ``report.feedback`` call :func:`items_feedback` with the item results, the public results
-(run in the sandbox: ``public_checks.run_all()``, whose messages are public) and the reference
+(run in the sandbox: ``assignment.checks.run_all()``, whose messages are public) and the reference
 notebooks; ``steps`` passes nbval's cell index and message through :func:`cell_label` and
 :func:`tally_text` when it records a ``ref:``/``own:`` outcome.
 """
@@ -71,7 +71,7 @@ def hints_for(check_id, public):
     """The hints of the public checks that cover ``check_id`` and failed on this code.
 
     ``public``: public check name -> a result with ``status`` and ``hint`` (attributes or
-    keys: ``public_checks.Result`` or its JSON form)."""
+    keys: ``assignment.checks.Result`` or its JSON form)."""
     if not check_id.startswith("test:"):
         return []
     entry = fairness.TABLE.get(fairness.function_of(check_id[len("test:"):]))
