@@ -5,33 +5,16 @@ Every layer is a pair, adjacent in this file::
     out, cache = x_forward(inputs..., param)      # cache: what x_backward needs, nothing more
     grads = x_backward(dout, cache)               # gradients in the order of the inputs
 
-Shape letters used in the docstrings:
+Shape letters: ``N`` examples in the minibatch, ``D`` input features (``d_1 * ... * d_k`` for an
+input of shape ``(N, d_1, ..., d_k)``), ``M`` output features of an affine layer, ``C`` classes.
 
-- ``N``: number of examples in the minibatch,
-- ``D``: number of input features (``d_1 * ... * d_k`` for an input ``(N, d_1, ..., d_k)``),
-- ``M``: number of output features of an affine layer,
-- ``C``: number of classes.
+Conventions, as in CS231n (each function's docstring says more): the ReLU subgradient at 0 is 0;
+batch and layer normalization divide by the biased variance plus ``eps`` (default 1e-5); dropout
+is inverted dropout and ``p`` is the probability of KEEPING a unit. Outputs and gradients keep
+x's floating dtype (float32 in, float32 out); gradient checks are done in float64.
 
-Numerical conventions (as in CS231n):
-
-- ReLU: at exactly 0, where ReLU has no derivative, the (sub)gradient is taken to be 0.
-- Batch normalization normalizes with the *biased* minibatch variance (divide by ``N``), adds
-  ``eps`` (default ``1e-5``) to the variance before the square root, and keeps exponentially
-  decaying running averages ``running = momentum * running + (1 - momentum) * batch_statistic``
-  (``momentum`` default ``0.9``; note that PyTorch's ``momentum`` is ``1 - momentum`` and that
-  PyTorch's running variance is unbiased, ours is biased). Test mode uses the running averages.
-- Layer normalization normalizes each example (row) over its ``D`` features with the biased
-  variance and the same ``eps``; train and test mode compute the same thing.
-- Dropout is *inverted* dropout: ``p`` is the probability of KEEPING a unit, kept units are
-  scaled by ``1 / p`` at training time, so test mode is the identity. The mask is drawn as
-  ``np.random.rand(*x.shape) < p`` (True: the unit is kept) from numpy's global random state,
-  after ``np.random.seed(dropout_param['seed'])`` when a seed is given: the same draws as CS231n.
-- Outputs and gradients keep the floating dtype of ``x`` (float32 in, float32 out). Gradient
-  checks should be done in float64.
-
-Bad input (wrong shapes, unknown or missing modes and keys, hyperparameters out of range,
-non-float arrays, empty batches) raises ``ValueError`` or ``TypeError`` with a message naming the
-argument, what it got and what was expected.
+Bad input raises ValueError or TypeError naming the argument, what it got and what was expected;
+each function's first line is that check, given code in ``_checks.py`` (nothing to write there).
 """
 
 from collections import namedtuple
@@ -41,8 +24,7 @@ import numpy as np
 from assignment import _checks
 
 # What batchnorm_forward (train mode) keeps for its backward passes:
-#   x_centered: (N, D) x minus its per-feature batch mean (the staged backward pass goes
-#               through it; x_hat = x_centered * inv_std)
+#   x_centered: (N, D) x minus its per-feature batch mean
 #   gamma:      (D,) scale parameter
 #   inv_std:    (D,) 1 / sqrt(var + eps), per feature
 BatchNormCache = namedtuple("BatchNormCache", ["x_centered", "gamma", "inv_std"])
@@ -52,7 +34,6 @@ BatchNormCache = namedtuple("BatchNormCache", ["x_centered", "gamma", "inv_std"]
 #   gamma:   (D,) scale parameter
 #   inv_std: (N, 1) 1 / sqrt(var + eps), per example
 LayerNormCache = namedtuple("LayerNormCache", ["x_hat", "gamma", "inv_std"])
-
 
 
 def affine_forward(x, w, b):
@@ -112,7 +93,6 @@ def affine_backward(dout, cache):
     return dx, dw, db
 
 
-
 def relu_forward(x):
     """Compute the forward pass for a layer of rectified linear units (ReLUs).
 
@@ -153,7 +133,6 @@ def relu_backward(dout, cache):
     dx = dout * (x > 0)
     ### END SOLUTION
     return dx
-
 
 
 def softmax_loss(x, y):
@@ -215,7 +194,6 @@ def svm_loss(x, y):
     return loss, dx
 
 
-
 def batchnorm_forward(x, gamma, beta, bn_param):
     """Forward pass for batch normalization.
 
@@ -245,7 +223,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - bn_param: Dictionary with the following keys:
       - mode: 'train' or 'test'; required
       - eps: Constant for numeric stability, >= 0 (default 1e-5)
-      - momentum: Constant for running mean / variance, in [0, 1] (default 0.9)
+      - momentum: Constant for running mean / variance, in [0, 1] (default 0.9; the weight
+        of the OLD average: PyTorch's momentum is 1 - this)
       - running_mean: Array of shape (D,) giving running mean of features (default zeros of
         x's dtype); train mode stores the updated array back into bn_param
       - running_var: Array of shape (D,) giving running variance of features (same default)
@@ -376,7 +355,6 @@ def batchnorm_backward_alt(dout, cache):
     return dx, dgamma, dbeta
 
 
-
 def layernorm_forward(x, gamma, beta, ln_param):
     """Forward pass for layer normalization.
 
@@ -452,7 +430,6 @@ def layernorm_backward(dout, cache):
     dx = inv_std * (dx_hat - (row_sum + x_hat * row_dot) / D)
     ### END SOLUTION
     return dx, dgamma, dbeta
-
 
 
 def dropout_forward(x, dropout_param):
