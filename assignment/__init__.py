@@ -7,6 +7,8 @@ API-compatible with CS231n (2021 and later) assignment 2. One concept per module
 - ``fc_net``: ``FullyConnectedNet``, a network of any depth built from those layers.
 - ``gradient_check``: centred-difference numeric gradients and ``rel_error``.
 - ``optim`` / ``solver``: update rules and the training loop.
+- ``checks``: the public checks, ``python -m assignment check [PART]``; ``_checks``: the input
+  checks each student function calls first (given code).
 - ``data_utils`` / ``datasets``: loading (and fetching) CIFAR-10.
 
 Nothing is imported here, so that ``import assignment`` stays cheap; import the module you need,

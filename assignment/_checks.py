@@ -259,7 +259,7 @@ def normalization(normalization, fn, allowed=NORMALIZATIONS, hint=""):
         raise ValueError(f"{fn}: normalization is {normalization!r}, expected {expected}{hint}")
 
 
-def sandwich_cache(cache, fn, forward, length, allowed):
+def sandwich_cache(cache, fn, forward, length, allowed=NORMALIZATIONS):
     """A sandwich backward pass: cache is the ``length``-tuple of ``forward``, whose first
     item is the normalization the forward pass was given (one of ``allowed``)."""
     if not isinstance(cache, tuple) or len(cache) != length:

@@ -1,10 +1,8 @@
 """Sandwich layers: common chains of layers in layers.py, as one forward/backward pair each.
 
-A sandwich's cache is the tuple of its layers' caches, in forward order; its backward pass
-unpacks that tuple and calls the layers' backward passes in reverse order.
-
-Every backward pass takes ``(dout, cache)``: a cache remembers what its backward pass needs,
-the normalization included.
+A sandwich's cache is the tuple of its layers' caches in forward order, preceded by the
+normalization where the sandwich has a choice of one; its backward pass takes ``(dout, cache)``
+like every other, unpacks that tuple and calls the layers' backward passes in reverse order.
 
 Shape letters as in ``layers.py``: N examples, D input features (``d_1 * ... * d_k``), M output
 features. Normalization names: ``None``, ``'batchnorm'`` or ``'layernorm'``.
@@ -23,8 +21,6 @@ from assignment.layers import (
     relu_backward,
     relu_forward,
 )
-
-NORMALIZATIONS = _checks.NORMALIZATIONS
 
 
 def affine_relu_forward(x, w, b):
@@ -177,8 +173,7 @@ def hidden_layer_backward(dout, cache):
     - db: of shape (M,)
     - dgamma, dbeta: of shape (M,), or None when normalization is None
     """
-    _checks.sandwich_cache(cache, "hidden_layer_backward", "hidden_layer_forward", 3,
-                           _checks.NORMALIZATIONS)
+    _checks.sandwich_cache(cache, "hidden_layer_backward", "hidden_layer_forward", 3)
     dx, dw, db, dgamma, dbeta = None, None, None, None, None
     # TODO: Undo hidden_layer_forward in reverse order: dropout (if any), then the sandwich.
     ### BEGIN SOLUTION
