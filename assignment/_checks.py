@@ -187,29 +187,30 @@ def batchnorm_inputs(x, gamma, beta, bn_param):
 def norm_backward_inputs(dout, cache, fn, forward):
     """The norm backward passes: a cache was kept (train mode), dout is an array of its shape.
 
-    Only the caches defined in layers.py are looked into; a cache of the student's own design
+    Only layers.py's NormCache is looked into; a cache of the student's own design
     is passed through unchecked.
     """
-    from assignment.layers import BatchNormCache, LayerNormCache  # layers imports this module
+    from assignment.layers import NormCache  # here: layers.py imports this module
 
     if cache is None:
         _cache(cache, tuple, fn, forward)
     if not isinstance(dout, np.ndarray):
         raise TypeError(f"{fn}: dout must be a numpy array, got {type(dout).__name__}")
-    if isinstance(cache, (BatchNormCache, LayerNormCache)):
+    if isinstance(cache, NormCache):
         _shape("dout", dout, cache[0].shape, fn, f" (the shape of {forward}'s output)")
 
 
 def layernorm_inputs(x, gamma, beta, ln_param):
-    """layernorm_forward: checks every input; returns ln_param's eps (default 1e-5)."""
+    """layernorm_forward: checks every input; returns (N, D), x's shape, and ln_param's eps
+    (default 1e-5) as a tuple (N, D, eps)."""
     fn = "layernorm_forward"
-    _scale_shift(x, gamma, beta, fn)
+    D = _scale_shift(x, gamma, beta, fn)
     _param_dict("ln_param", ln_param, ("eps", "mode"), (), fn)
     if "mode" in ln_param:
         _mode("ln_param", ln_param["mode"], fn)
     eps = ln_param.get("eps", 1e-5)
     _eps("ln_param", eps, fn)
-    return eps
+    return x.shape[0], D, eps
 
 
 def dropout_inputs(x, dropout_param):

@@ -23,17 +23,13 @@ import numpy as np
 
 from assignment import _checks
 
-# What batchnorm_forward (train mode) keeps for its backward passes:
-#   x_centered: (N, D) x minus its per-feature batch mean
-#   gamma:      (D,) scale parameter
-#   inv_std:    (D,) 1 / sqrt(var + eps), per feature
-BatchNormCache = namedtuple("BatchNormCache", ["x_centered", "gamma", "inv_std"])
-
-# What layernorm_forward keeps for its backward pass:
-#   x_hat:   (N, D) normalized input, (x - row mean) * inv_std
+# What batchnorm_forward (train mode) and layernorm_forward keep for their backward passes:
+#   x_hat:   (N, D) the normalized input, mean 0 and variance 1 per feature (batchnorm) or per
+#            example (layernorm)
 #   gamma:   (D,) scale parameter
-#   inv_std: (N, 1) 1 / sqrt(var + eps), per example
-LayerNormCache = namedtuple("LayerNormCache", ["x_hat", "gamma", "inv_std"])
+#   inv_std: 1 / sqrt(var + eps), of shape (D,) per feature (batchnorm) or (N, 1) per example
+#            (layernorm)
+NormCache = namedtuple("NormCache", ["x_hat", "gamma", "inv_std"])
 
 
 def affine_forward(x, w, b):
@@ -232,7 +228,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
     - cache: in train mode, a tuple of the values your backward passes need (a
-      BatchNormCache, defined at the top of this file, is one choice; any tuple of your own
+      NormCache, defined at the top of this file, is one choice; any tuple of your own
       design is accepted); None in test mode (there is no backward pass through test mode)
     """
     mode, eps, momentum, running_mean, running_var = _checks.batchnorm_inputs(
@@ -252,11 +248,10 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         ### BEGIN SOLUTION
         sample_mean = x.mean(axis=0)  # (D,)
         sample_var = x.var(axis=0)  # (D,), biased: divides by N
-        x_centered = x - sample_mean  # (N, D)
         inv_std = 1 / np.sqrt(sample_var + eps)  # (D,)
-        x_hat = x_centered * inv_std  # (N, D): mean 0, variance 1 per feature
+        x_hat = (x - sample_mean) * inv_std  # (N, D): mean 0, variance 1 per feature
         out = gamma * x_hat + beta
-        cache = BatchNormCache(x_centered, gamma, inv_std)
+        cache = NormCache(x_hat, gamma, inv_std)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
         ### END SOLUTION
@@ -297,9 +292,9 @@ def batchnorm_backward(dout, cache):
     # dgamma, and dbeta variables. Work out the derivatives on paper first, node by node of
     # your forward pass's computational graph, then implement them one stage at a time.
     ### BEGIN SOLUTION
-    xmu, gamma, inv_std = cache  # xmu = x - mu, (N, D); gamma, inv_std (D,)
+    x_hat, gamma, inv_std = cache  # (N, D), (D,), (D,)
     N = dout.shape[0]
-    x_hat = xmu * inv_std
+    xmu = x_hat / inv_std  # (N, D): x - mu
     # out = gamma * x_hat + beta
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
@@ -345,12 +340,11 @@ def batchnorm_backward_alt(dout, cache):
     # compute gradients with respect to the inputs in a single statement; our implementation
     # fits on a single 80-character line.
     ### BEGIN SOLUTION
-    x_centered, gamma, inv_std = cache
+    x_hat, gamma, inv_std = cache  # (N, D), (D,), (D,)
     N = dout.shape[0]
-    x_hat = x_centered * inv_std  # (N, D)
     dbeta = dout.sum(axis=0)  # (D,)
     dgamma = (dout * x_hat).sum(axis=0)  # (D,)
-    dx = gamma * inv_std * (dout - (dbeta + x_hat * dgamma) / N)
+    dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
     ### END SOLUTION
     return dx, dgamma, dbeta
 
@@ -374,10 +368,10 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: a tuple of the values your backward pass needs (a LayerNormCache, defined at the
+    - cache: a tuple of the values your backward pass needs (a NormCache, defined at the
       top of this file, is one choice; any tuple of your own design is accepted)
     """
-    eps = _checks.layernorm_inputs(x, gamma, beta, ln_param)
+    N, D, eps = _checks.layernorm_inputs(x, gamma, beta, ln_param)
     out, cache = None, None
     # TODO: Implement the training-time forward pass for layer norm. Normalize the incoming
     # data, and scale and shift the normalized data using gamma and beta.
@@ -392,7 +386,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     inv_std = 1 / np.sqrt(var + eps)  # (N, 1)
     x_hat = (x - mean) * inv_std  # (N, D): mean 0, variance 1 per example
     out = gamma * x_hat + beta
-    cache = LayerNormCache(x_hat, gamma, inv_std)
+    cache = NormCache(x_hat, gamma, inv_std)
     ### END SOLUTION
     return out, cache
 
@@ -427,7 +421,7 @@ def layernorm_backward(dout, cache):
     # batchnorm_backward_alt's formula, with the sums taken over each row's D features
     row_sum = dx_hat.sum(axis=1, keepdims=True)  # (N, 1)
     row_dot = (dx_hat * x_hat).sum(axis=1, keepdims=True)  # (N, 1)
-    dx = inv_std * (dx_hat - (row_sum + x_hat * row_dot) / D)
+    dx = inv_std / D * (D * dx_hat - row_sum - x_hat * row_dot)
     ### END SOLUTION
     return dx, dgamma, dbeta
 

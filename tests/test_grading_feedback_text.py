@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment import layers
 from assignment import checks as pc
+from assignment import layers
 from instructor import fairness
 from instructor.grading import feedback_text as ft
 from instructor.grading import rubric

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment import fc_net, layers, optim
 from assignment import checks as pc
+from assignment import fc_net, layers, optim
 from assignment.checks import common
 from instructor import fairness, manifest
 from instructor.grading import rubric
