@@ -163,14 +163,7 @@ def softmax_loss(x, y):
 def svm_loss(x, y):
     """Compute the loss and gradient for multiclass SVM classification (margin 1).
 
-    Inputs:
-    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth class for the ith
-      input.
-    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and 0 <= y[i] < C
-
-    Returns a tuple of:
-    - loss: Scalar giving the loss (mean over the N examples)
-    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    Inputs and returns: as softmax_loss (scores x (N, C), labels y (N,); loss, dx (N, C)).
     """
     _checks.loss_inputs(x, y, "svm_loss")
     loss, dx = None, None
@@ -397,14 +390,7 @@ def layernorm_backward(dout, cache):
     For this implementation, you can heavily rely on the work you've done already for batch
     normalization.
 
-    Inputs:
-    - dout: Upstream derivatives, of shape (N, D)
-    - cache: Variable of intermediates from layernorm_forward
-
-    Returns a tuple of:
-    - dx: Gradient with respect to inputs x, of shape (N, D)
-    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
-    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    Inputs / outputs: as batchnorm_backward, with the cache from layernorm_forward.
     """
     _checks.norm_backward_inputs(dout, cache, "layernorm_backward", "layernorm_forward")
     dx, dgamma, dbeta = None, None, None

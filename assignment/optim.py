@@ -48,11 +48,6 @@ def sgd(w, dw, config=None):
     config format:
     - learning_rate: Scalar learning rate (default 1e-2).
 
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
-
     Returns a tuple of:
     - next_w: Array of shape S, ``w - learning_rate * dw``.
     - config: The updated config dict.
@@ -73,11 +68,6 @@ def sgd_momentum(w, dw, config=None):
       Setting momentum = 0 reduces to sgd.
     - velocity: Array of shape S, a moving average of the gradients
       (default ``np.zeros_like(w)``).
-
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
 
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
@@ -116,11 +106,6 @@ def rmsprop(w, dw, config=None):
       (default 1e-8).
     - cache: Array of shape S, moving average of second moments of gradients
       (default ``np.zeros_like(w)``).
-
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
 
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
@@ -167,11 +152,6 @@ def adam(w, dw, config=None):
     - t: Iteration number (default 0). It is incremented BEFORE it is used, so
       the first update uses t = 1 (as CS231n's 2021+ solutions and the Adam
       paper; the notebooks' expected values assume this).
-
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
 
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
