@@ -1,7 +1,7 @@
 """Student commands: ``python -m assignment check [PART ...]`` and ``python -m assignment collect``.
 
 - ``check``: run the public checks of one or more parts (default: all) and print PASS / FAIL
-  (with a hint) / TODO (not implemented yet) per check; see assignment/public_checks.py.
+  (with a hint) / TODO (not implemented yet) per check; see assignment/checks/.
 - ``collect``: check that everything required is there and that the notebooks were run top to
   bottom, then write submission.zip; see assignment/collect.py.
 """
@@ -9,7 +9,7 @@
 import argparse
 import sys
 
-from assignment import collect, public_checks
+from assignment import checks, collect
 
 
 def main(argv=None):
@@ -21,17 +21,17 @@ def main(argv=None):
         "parts",
         nargs="*",
         metavar="PART",
-        help=f"one of: {', '.join(public_checks.PARTS)} (default: all)",
+        help=f"one of: {', '.join(checks.PARTS)} (default: all)",
     )
     p_collect = sub.add_parser("collect", help="check and zip your submission")
     collect.add_arguments(p_collect)
     args = parser.parse_args(argv)
     if args.command == "check":
-        unknown = [p for p in args.parts if p not in public_checks.PARTS]
+        unknown = [p for p in args.parts if p not in checks.PARTS]
         if unknown:
-            names = ", ".join(public_checks.PARTS)
+            names = ", ".join(checks.PARTS)
             parser.error(f"unknown part(s) {unknown}; choose from: {names}")
-        return public_checks.main(args.parts or None)
+        return checks.main(args.parts or None)
     return collect.run(args)
 
 

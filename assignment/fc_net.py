@@ -15,7 +15,8 @@ the dropout masks: with it, every forward pass draws the same masks (for gradien
 
 import numpy as np
 
-from assignment.layer_utils import NORMALIZATIONS, hidden_layer_backward, hidden_layer_forward
+from assignment import _checks
+from assignment.layer_utils import hidden_layer_backward, hidden_layer_forward
 from assignment.layers import affine_backward, affine_forward, softmax_loss
 
 
@@ -71,32 +72,8 @@ class FullyConnectedNet:
         - seed: If not None, then pass this random seed to the dropout layers. This will make
           the dropout layers deterministic so we can gradient check the model.
         """
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(
-                f"normalization is {normalization!r}, expected one of {NORMALIZATIONS}"
-            )
-        try:
-            hidden_dims = list(hidden_dims)
-        except TypeError:
-            raise TypeError(
-                f"hidden_dims is {type(hidden_dims).__name__}, expected a list of positive "
-                "ints (e.g. [100, 100]; [] for a linear classifier)"
-            ) from None
-        for name, value in [("input_dim", input_dim), ("num_classes", num_classes)] + [
-            (f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)
-        ]:
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} is {value!r}, expected a positive int")
-        if not 0 < dropout_keep_ratio <= 1:
-            raise ValueError(
-                f"dropout_keep_ratio is {dropout_keep_ratio!r}, expected a number in (0, 1]: the "
-                "probability of keeping a unit (1 disables dropout)"
-            )
-        if not np.issubdtype(np.dtype(dtype), np.floating):
-            raise TypeError(f"dtype is {np.dtype(dtype)}, expected a floating dtype "
-                            "(np.float32, or np.float64 for gradient checks)")
-        if reg < 0:
-            raise ValueError(f"reg is {reg!r}, expected a number >= 0")
+        hidden_dims = _checks.network_options(hidden_dims, input_dim, num_classes,
+                                              dropout_keep_ratio, normalization, reg, dtype)
 
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
@@ -169,8 +146,7 @@ class FullyConnectedNet:
         - grads: Dictionary with the same keys as self.params, mapping parameter
           names to gradients of the loss with respect to those parameters (same shapes).
         """
-        if not isinstance(X, np.ndarray):
-            raise TypeError(f"X must be a numpy array, got {type(X).__name__}")
+        _checks.network_input(X)
         X = X.astype(self.dtype, copy=False)
         mode = "test" if y is None else "train"
 
@@ -201,14 +177,10 @@ class FullyConnectedNet:
         for i in range(1, self.num_layers):
             norm_param = self.bn_params[i - 1] if self.normalization else None
             out, cache = hidden_layer_forward(
-                out,
-                self.params[f"W{i}"],
-                self.params[f"b{i}"],
-                self.params.get(f"gamma{i}"),
-                self.params.get(f"beta{i}"),
-                norm_param,
-                self.normalization,
-                dropout_param,
+                out, self.params[f"W{i}"], self.params[f"b{i}"],
+                normalization=self.normalization,
+                gamma=self.params.get(f"gamma{i}"), beta=self.params.get(f"beta{i}"),
+                norm_param=norm_param, dropout_param=dropout_param,
             )
             caches.append(cache)
         L = self.num_layers

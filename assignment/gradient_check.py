@@ -31,6 +31,24 @@ def _check_input(x, fn):
         )
 
 
+def _centred_differences(f, x, h, indices):
+    """Yield ``(ix, f(x + h e_ix), f(x - h e_ix))`` for each index ``ix`` of ``indices``.
+
+    The two values are float64 copies (``f`` may return a view of its input, or None, which
+    becomes NaN). ``x`` is perturbed in place and restored, also when ``f`` raises.
+    """
+    for ix in indices:
+        oldval = x[ix]
+        try:
+            x[ix] = oldval + h
+            fxph = np.array(f(x), dtype=np.float64)
+            x[ix] = oldval - h
+            fxmh = np.array(f(x), dtype=np.float64)
+        finally:
+            x[ix] = oldval
+        yield ix, fxph, fxmh
+
+
 def eval_numerical_gradient(f, x, verbose=True, h=0.00001):
     """Numeric gradient of a scalar function f at x, by centred differences.
 
@@ -46,20 +64,10 @@ def eval_numerical_gradient(f, x, verbose=True, h=0.00001):
     """
     _check_input(x, "eval_numerical_gradient")
     grad = np.zeros_like(x)
-    # Iterate over all indexes of x.
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        ix = it.multi_index
-        oldval = x[ix]
-        x[ix] = oldval + h
-        fxph = f(x)  # f(x + h)
-        x[ix] = oldval - h
-        fxmh = f(x)  # f(x - h)
-        x[ix] = oldval  # restore
+    for ix, fxph, fxmh in _centred_differences(f, x, h, np.ndindex(x.shape)):
         grad[ix] = (fxph - fxmh) / (2 * h)
         if verbose:
             print(ix, grad[ix])
-        it.iternext()
     return grad
 
 
@@ -77,17 +85,8 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     """
     _check_input(x, "eval_numerical_gradient_array")
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        ix = it.multi_index
-        oldval = x[ix]
-        x[ix] = oldval + h
-        pos = f(x).copy()
-        x[ix] = oldval - h
-        neg = f(x).copy()
-        x[ix] = oldval
+    for ix, pos, neg in _centred_differences(f, x, h, np.ndindex(x.shape)):
         grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-        it.iternext()
     return grad
 
 
@@ -120,15 +119,9 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=None):
     if seed is not None:
         draw = np.random.RandomState(seed).randint
     worst = 0.0
-    for _ in range(num_checks):
-        ix = tuple(int(draw(m)) for m in x.shape)
-        oldval = x[ix]
-        x[ix] = oldval + h
-        fxph = f(x)
-        x[ix] = oldval - h
-        fxmh = f(x)
-        x[ix] = oldval
-        grad_numerical = (fxph - fxmh) / (2 * h)
+    indices = (tuple(int(draw(m)) for m in x.shape) for _ in range(num_checks))
+    for ix, fxph, fxmh in _centred_differences(f, x, h, indices):
+        grad_numerical = float((fxph - fxmh) / (2 * h))
         grad_analytic = analytic_grad[ix]
         denominator = abs(grad_numerical) + abs(grad_analytic)
         # Both zero: they agree exactly (CS231n divides by zero here).
@@ -146,9 +139,9 @@ def rel_error(x, y):
     max |x - y| / max(1e-8, |x| + |y|), elementwise then the maximum: CS231n's definition.
     The 1e-8 floor keeps entries where both are (near) zero from dividing by zero.
     """
-    x = np.asarray(x)
-    y = np.asarray(y)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"rel_error: x has shape {x.shape} but y has shape {y.shape}; "
                          "compare arrays of the same shape")
-    return float(np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y)))))
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))

@@ -1,12 +1,14 @@
 """Sandwich layers: common chains of layers in layers.py, as one forward/backward pair each.
 
-A sandwich's cache is the tuple of its layers' caches, in forward order; its backward pass
-unpacks that tuple and calls the layers' backward passes in reverse order.
+A sandwich's cache is the tuple of its layers' caches in forward order, preceded by the
+normalization where the sandwich has a choice of one; its backward pass takes ``(dout, cache)``
+like every other, unpacks that tuple and calls the layers' backward passes in reverse order.
 
 Shape letters as in ``layers.py``: N examples, D input features (``d_1 * ... * d_k``), M output
 features. Normalization names: ``None``, ``'batchnorm'`` or ``'layernorm'``.
 """
 
+from assignment import _checks
 from assignment.layers import (
     affine_backward,
     affine_forward,
@@ -19,8 +21,6 @@ from assignment.layers import (
     relu_backward,
     relu_forward,
 )
-
-NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
 
 def affine_relu_forward(x, w, b):
@@ -73,14 +73,11 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
 
     Returns a tuple of:
     - out: Output from the ReLU, of shape (N, M)
-    - cache: (fc_cache, norm_cache, relu_cache); norm_cache comes from batchnorm_forward or
-      layernorm_forward (the backward pass tells which from ``normalization``)
+    - cache: (normalization, fc_cache, norm_cache, relu_cache); norm_cache comes from
+      batchnorm_forward or layernorm_forward, as ``normalization`` says
     """
-    if normalization not in ("batchnorm", "layernorm"):
-        raise ValueError(
-            f"affine_norm_relu_forward: normalization is {normalization!r}, expected "
-            "'batchnorm' or 'layernorm' (use affine_relu_forward for no normalization)"
-        )
+    _checks.normalization(normalization, "affine_norm_relu_forward", ("batchnorm", "layernorm"),
+                          " (use affine_relu_forward for no normalization)")
     out, cache = None, None
     # TODO: Implement the forward pass of affine - batch/layer norm - relu. Call
     # batchnorm_forward or layernorm_forward depending on normalization.
@@ -91,18 +88,17 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
     else:
         a_norm, norm_cache = layernorm_forward(a, gamma, beta, norm_param)
     out, relu_cache = relu_forward(a_norm)
-    cache = (fc_cache, norm_cache, relu_cache)
+    cache = (normalization, fc_cache, norm_cache, relu_cache)
     ### END SOLUTION
     return out, cache
 
 
-def affine_norm_relu_backward(dout, cache, normalization):
+def affine_norm_relu_backward(dout, cache):
     """Backward pass for affine - batch/layer norm - relu.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, M)
-    - cache: (fc_cache, norm_cache, relu_cache) from affine_norm_relu_forward
-    - normalization: 'batchnorm' or 'layernorm', as given to the forward pass
+    - cache: (normalization, fc_cache, norm_cache, relu_cache) from affine_norm_relu_forward
 
     Returns a tuple of:
     - dx: of shape (N, d_1, ..., d_k)
@@ -111,16 +107,13 @@ def affine_norm_relu_backward(dout, cache, normalization):
     - dgamma: of shape (M,)
     - dbeta: of shape (M,)
     """
-    if normalization not in ("batchnorm", "layernorm"):
-        raise ValueError(
-            f"affine_norm_relu_backward: normalization is {normalization!r}, expected "
-            "'batchnorm' or 'layernorm', as given to affine_norm_relu_forward"
-        )
+    _checks.sandwich_cache(cache, "affine_norm_relu_backward", "affine_norm_relu_forward", 4,
+                           ("batchnorm", "layernorm"))
     dx, dw, db, dgamma, dbeta = None, None, None, None, None
     # TODO: Implement the backward pass of affine - batch/layer norm - relu: unpack the cache
     # and call the backward passes in reverse order. (Use the fast batchnorm_backward_alt.)
     ### BEGIN SOLUTION
-    fc_cache, norm_cache, relu_cache = cache
+    normalization, fc_cache, norm_cache, relu_cache = cache
     da_norm = relu_backward(dout, relu_cache)
     if normalization == "batchnorm":
         da, dgamma, dbeta = batchnorm_backward_alt(da_norm, norm_cache)
@@ -131,16 +124,16 @@ def affine_norm_relu_backward(dout, cache, normalization):
     return dx, dw, db, dgamma, dbeta
 
 
-def hidden_layer_forward(x, w, b, gamma, beta, norm_param, normalization, dropout_param):
+def hidden_layer_forward(x, w, b, *, normalization=None, gamma=None, beta=None,
+                         norm_param=None, dropout_param=None):
     """One hidden layer of FullyConnectedNet: affine - [norm] - relu - [dropout].
 
-    Inputs:
+    Inputs (all but x, w, b by keyword):
     - x, w, b: as for affine_forward: (N, d_1, ..., d_k), (D, M), (M,)
-    - gamma, beta: normalization parameters of shape (M,); ignored (may be None) when
-      normalization is None
+    - normalization: None (the default), 'batchnorm' or 'layernorm'
+    - gamma, beta: normalization parameters of shape (M,); ignored when normalization is None
     - norm_param: bn_param or ln_param; ignored when normalization is None
-    - normalization: None, 'batchnorm' or 'layernorm'
-    - dropout_param: dict for dropout_forward, or None for no dropout
+    - dropout_param: dict for dropout_forward, or None (the default) for no dropout
 
     Returns a tuple of:
     - out: of shape (N, M)
@@ -148,11 +141,7 @@ def hidden_layer_forward(x, w, b, gamma, beta, norm_param, normalization, dropou
       affine_relu_forward (normalization None) or affine_norm_relu_forward, and dropout_cache
       from dropout_forward (None without dropout)
     """
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(
-            f"hidden_layer_forward: normalization is {normalization!r}, expected one of "
-            f"{NORMALIZATIONS}"
-        )
+    _checks.normalization(normalization, "hidden_layer_forward")
     out, cache = None, None
     # TODO: Chain the layers of one hidden layer: affine_relu_forward without normalization,
     # affine_norm_relu_forward with it, then dropout_forward when dropout_param is given.
@@ -184,6 +173,7 @@ def hidden_layer_backward(dout, cache):
     - db: of shape (M,)
     - dgamma, dbeta: of shape (M,), or None when normalization is None
     """
+    _checks.sandwich_cache(cache, "hidden_layer_backward", "hidden_layer_forward", 3)
     dx, dw, db, dgamma, dbeta = None, None, None, None, None
     # TODO: Undo hidden_layer_forward in reverse order: dropout (if any), then the sandwich.
     ### BEGIN SOLUTION
@@ -193,8 +183,6 @@ def hidden_layer_backward(dout, cache):
     if normalization is None:
         dx, dw, db = affine_relu_backward(dout, sandwich_cache)
     else:
-        dx, dw, db, dgamma, dbeta = affine_norm_relu_backward(
-            dout, sandwich_cache, normalization
-        )
+        dx, dw, db, dgamma, dbeta = affine_norm_relu_backward(dout, sandwich_cache)
     ### END SOLUTION
     return dx, dw, db, dgamma, dbeta

@@ -5,149 +5,31 @@ Every layer is a pair, adjacent in this file::
     out, cache = x_forward(inputs..., param)      # cache: what x_backward needs, nothing more
     grads = x_backward(dout, cache)               # gradients in the order of the inputs
 
-Shape letters used in the docstrings:
+Shape letters: ``N`` examples in the minibatch, ``D`` input features (``d_1 * ... * d_k`` for an
+input of shape ``(N, d_1, ..., d_k)``), ``M`` output features of an affine layer, ``C`` classes.
 
-- ``N``: number of examples in the minibatch,
-- ``D``: number of input features (``d_1 * ... * d_k`` for an input ``(N, d_1, ..., d_k)``),
-- ``M``: number of output features of an affine layer,
-- ``C``: number of classes.
+Conventions, as in CS231n (each function's docstring says more): the ReLU subgradient at 0 is 0;
+batch and layer normalization divide by the biased variance plus ``eps`` (default 1e-5); dropout
+is inverted dropout and ``p`` is the probability of KEEPING a unit. Outputs and gradients keep
+x's floating dtype (float32 in, float32 out); gradient checks are done in float64.
 
-Numerical conventions (as in CS231n):
-
-- ReLU: at exactly 0, where ReLU has no derivative, the (sub)gradient is taken to be 0.
-- Batch normalization normalizes with the *biased* minibatch variance (divide by ``N``), adds
-  ``eps`` (default ``1e-5``) to the variance before the square root, and keeps exponentially
-  decaying running averages ``running = momentum * running + (1 - momentum) * batch_statistic``
-  (``momentum`` default ``0.9``; note that PyTorch's ``momentum`` is ``1 - momentum`` and that
-  PyTorch's running variance is unbiased, ours is biased). Test mode uses the running averages.
-- Layer normalization normalizes each example (row) over its ``D`` features with the biased
-  variance and the same ``eps``; train and test mode compute the same thing.
-- Dropout is *inverted* dropout: ``p`` is the probability of KEEPING a unit, kept units are
-  scaled by ``1 / p`` at training time, so test mode is the identity. The mask is drawn as
-  ``np.random.rand(*x.shape) < p`` (True: the unit is kept) from numpy's global random state,
-  after ``np.random.seed(dropout_param['seed'])`` when a seed is given: the same draws as CS231n.
-- Outputs and gradients keep the floating dtype of ``x`` (float32 in, float32 out). Gradient
-  checks should be done in float64.
-
-Bad input (wrong shapes, unknown or missing modes and keys, hyperparameters out of range,
-non-float arrays, empty batches) raises ``ValueError`` or ``TypeError`` with a message naming the
-argument, what it got and what was expected.
+Bad input raises ValueError or TypeError naming the argument, what it got and what was expected;
+each function's first line is that check, given code in ``_checks.py`` (nothing to write there).
 """
 
 from collections import namedtuple
 
 import numpy as np
 
-# What batchnorm_forward (train mode) keeps for its backward passes:
-#   x_centered: (N, D) x minus its per-feature batch mean (x_hat = x_centered * inv_std; keeping
-#               x_centered rather than x_hat saves the forward pass one sweep over memory)
-#   gamma:      (D,) scale parameter
-#   inv_std:    (D,) 1 / sqrt(var + eps), per feature
-BatchNormCache = namedtuple("BatchNormCache", ["x_centered", "gamma", "inv_std"])
+from assignment import _checks
 
-# What layernorm_forward keeps for its backward pass:
-#   x_hat:   (N, D) normalized input, (x - row mean) * inv_std
+# What batchnorm_forward (train mode) and layernorm_forward keep for their backward passes:
+#   x_hat:   (N, D) the normalized input, mean 0 and variance 1 per feature (batchnorm) or per
+#            example (layernorm)
 #   gamma:   (D,) scale parameter
-#   inv_std: (N, 1) 1 / sqrt(var + eps), per example
-LayerNormCache = namedtuple("LayerNormCache", ["x_hat", "gamma", "inv_std"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Input checks (given code, shared by all layers)
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_float_array(name, a, ndim=None, fn=""):
-    """Raise TypeError/ValueError unless ``a`` is a non-empty float ndarray (of ``ndim`` dims)."""
-    where = f"{fn}: " if fn else ""
-    if not isinstance(a, np.ndarray):
-        raise TypeError(
-            f"{where}{name} must be a numpy array, got {type(a).__name__}; "
-            f"convert it with np.asarray({name}, dtype=np.float64)"
-        )
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(
-            f"{where}{name} has dtype {a.dtype}, expected a floating dtype (float32 or float64); "
-            f"convert it with {name}.astype(np.float64)"
-        )
-    if ndim is not None and a.ndim != ndim:
-        raise ValueError(
-            f"{where}{name} has shape {a.shape} ({a.ndim} dims), expected {ndim} dims"
-            + (" (N, D)" if ndim == 2 else "")
-        )
-    if a.ndim == 0 or a.shape[0] == 0 or a.size == 0:
-        raise ValueError(
-            f"{where}{name} has shape {a.shape}, expected a non-empty batch (N >= 1 examples "
-            "with at least one feature each)"
-        )
-
-
-def _check_shape(name, a, expected, fn, hint=""):
-    """Raise ValueError unless ``a.shape == expected``."""
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{fn}: {name} must be a numpy array, got {type(a).__name__}")
-    if a.shape != tuple(expected):
-        raise ValueError(f"{fn}: {name} has shape {a.shape}, expected {tuple(expected)}{hint}")
-
-
-def _check_param_dict(name, param, allowed, required, fn):
-    """Raise unless ``param`` is a dict whose keys are in ``allowed`` and include ``required``."""
-    if not isinstance(param, dict):
-        raise TypeError(f"{fn}: {name} must be a dict, got {type(param).__name__}")
-    unknown = sorted(set(param) - set(allowed), key=str)
-    if unknown:
-        raise ValueError(
-            f"{fn}: {name} has unknown key(s) {unknown}; accepted keys are {sorted(allowed)}"
-        )
-    for key in required:
-        if key not in param:
-            raise ValueError(
-                f"{fn}: {name} is missing the required key {key!r}; set e.g. "
-                f"{name}[{key!r}] = 'train' (accepted: 'train', 'test')"
-            )
-
-
-def _check_mode(name, mode, fn):
-    """Raise ValueError unless ``mode`` is 'train' or 'test'."""
-    if mode not in ("train", "test"):
-        raise ValueError(f"{fn}: {name}['mode'] is {mode!r}, expected 'train' or 'test'")
-
-
-def _check_number(name, value, low, high, fn, meaning):
-    """Raise ValueError unless ``value`` is a real number with ``low <= value <= high``."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-            or not low <= value <= high):
-        raise ValueError(
-            f"{fn}: {name} is {value!r}, expected a number in [{low}, {high}] ({meaning})"
-        )
-
-
-def _check_cache(cache, expected_type, fn, forward):
-    """Raise TypeError unless ``cache`` is what ``forward`` returns."""
-    if not isinstance(cache, expected_type):
-        raise TypeError(
-            f"{fn}: cache is {type(cache).__name__}, expected the cache returned by {forward}"
-            + (" in train mode (test mode keeps no cache)" if cache is None else "")
-        )
-
-
-def _check_labels(y, N, C, fn):
-    """Raise unless ``y`` is an integer array of shape (N,) with values in [0, C)."""
-    if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
-        got = y.dtype if isinstance(y, np.ndarray) else type(y).__name__
-        raise TypeError(f"{fn}: y has type/dtype {got}, expected an integer numpy array")
-    if y.shape != (N,):
-        raise ValueError(f"{fn}: y has shape {y.shape}, expected ({N},) to match x of N={N} rows")
-    if y.min() < 0 or y.max() >= C:
-        raise ValueError(
-            f"{fn}: y has labels in [{y.min()}, {y.max()}], expected values in [0, {C - 1}] "
-            f"for x with C={C} columns"
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# Affine
-# ---------------------------------------------------------------------------------------------
+#   inv_std: 1 / sqrt(var + eps), of shape (D,) per feature (batchnorm) or (N, 1) per example
+#            (layernorm)
+NormCache = namedtuple("NormCache", ["x_hat", "gamma", "inv_std"])
 
 
 def affine_forward(x, w, b):
@@ -165,22 +47,14 @@ def affine_forward(x, w, b):
     - out: output, of shape (N, M)
     - cache: (x, w, b), the inputs as given
     """
-    fn = "affine_forward"
-    _check_float_array("x", x, fn=fn)
-    _check_float_array("w", w, ndim=2, fn=fn)
-    N = x.shape[0]
-    D, M = w.shape
-    if x.size != N * D:
-        raise ValueError(
-            f"{fn}: x has shape {x.shape} ({x.size // N} features per example), expected "
-            f"D={D} features per example to match w of shape {w.shape}"
-        )
-    _check_shape("b", b, (M,), fn, f" to match w of shape {w.shape}")
+    _checks.affine_inputs(x, w, b)
     out = None
     # TODO: Implement the affine forward pass. Store the result in out. You will need to
     # reshape the input into rows.
     ### BEGIN SOLUTION
-    out = x.reshape(N, D) @ w + b
+    N = x.shape[0]
+    x_rows = x.reshape(N, -1)  # (N, D): one row per example
+    out = x_rows @ w + b
     ### END SOLUTION
     cache = (x, w, b)
     return out, cache
@@ -201,25 +75,18 @@ def affine_backward(dout, cache):
     - dw: Gradient with respect to w, of shape (D, M)
     - db: Gradient with respect to b, of shape (M,)
     """
-    fn = "affine_backward"
-    _check_cache(cache, tuple, fn, "affine_forward")
+    _checks.affine_backward_inputs(dout, cache)
     x, w, b = cache
-    _check_shape("dout", dout, (x.shape[0], w.shape[1]), fn, " (N, M) of the forward output")
     dx, dw, db = None, None, None
     # TODO: Implement the affine backward pass.
     ### BEGIN SOLUTION
     N = x.shape[0]
-    D = w.shape[0]
+    x_rows = x.reshape(N, -1)  # (N, D)
     dx = (dout @ w.T).reshape(x.shape)
-    dw = x.reshape(N, D).T @ dout
+    dw = x_rows.T @ dout
     db = dout.sum(axis=0)
     ### END SOLUTION
     return dx, dw, db
-
-
-# ---------------------------------------------------------------------------------------------
-# ReLU
-# ---------------------------------------------------------------------------------------------
 
 
 def relu_forward(x):
@@ -232,7 +99,7 @@ def relu_forward(x):
     - out: Output, of the same shape as x
     - cache: x
     """
-    _check_float_array("x", x, fn="relu_forward")
+    _checks.float_array("x", x, "relu_forward")
     out = None
     # TODO: Implement the ReLU forward pass.
     ### BEGIN SOLUTION
@@ -254,21 +121,14 @@ def relu_backward(dout, cache):
     Returns:
     - dx: Gradient with respect to x, of the same shape as x
     """
-    fn = "relu_backward"
-    _check_cache(cache, np.ndarray, fn, "relu_forward")
+    _checks.relu_backward_inputs(dout, cache)
     x = cache
-    _check_shape("dout", dout, x.shape, fn, " (the shape of relu_forward's input)")
     dx = None
     # TODO: Implement the ReLU backward pass.
     ### BEGIN SOLUTION
     dx = dout * (x > 0)
     ### END SOLUTION
     return dx
-
-
-# ---------------------------------------------------------------------------------------------
-# Losses
-# ---------------------------------------------------------------------------------------------
 
 
 def softmax_loss(x, y):
@@ -283,21 +143,19 @@ def softmax_loss(x, y):
     - loss: Scalar giving the loss (mean over the N examples)
     - dx: Gradient of the loss with respect to x, of shape (N, C)
     """
-    fn = "softmax_loss"
-    _check_float_array("x", x, ndim=2, fn=fn)
-    N, C = x.shape
-    _check_labels(y, N, C, fn)
+    _checks.loss_inputs(x, y, "softmax_loss")
     loss, dx = None, None
     # TODO: Copy over your solution from Assignment 1. Subtract the row maximum from the
     # scores before exponentiating, so that exp cannot overflow.
     ### BEGIN SOLUTION
-    shifted = x - x.max(axis=1, keepdims=True)
+    N = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)  # (N, C), largest score 0 in every row
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(N)
     loss = -log_probs[rows, y].sum() / N
-    dx = np.exp(log_probs)
+    dx = np.exp(log_probs)  # (N, C): the probabilities
     dx[rows, y] -= 1
-    dx /= N
+    dx = dx / N
     ### END SOLUTION
     return loss, dx
 
@@ -305,37 +163,24 @@ def softmax_loss(x, y):
 def svm_loss(x, y):
     """Compute the loss and gradient for multiclass SVM classification (margin 1).
 
-    Inputs:
-    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth class for the ith
-      input.
-    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and 0 <= y[i] < C
-
-    Returns a tuple of:
-    - loss: Scalar giving the loss (mean over the N examples)
-    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    Inputs and returns: as softmax_loss (scores x (N, C), labels y (N,); loss, dx (N, C)).
     """
-    fn = "svm_loss"
-    _check_float_array("x", x, ndim=2, fn=fn)
-    N, C = x.shape
-    _check_labels(y, N, C, fn)
+    _checks.loss_inputs(x, y, "svm_loss")
     loss, dx = None, None
     # TODO: Copy over your solution from Assignment 1.
     ### BEGIN SOLUTION
+    N = x.shape[0]
     rows = np.arange(N)
-    margins = np.maximum(0, x - x[rows, y][:, None] + 1.0)
+    correct_scores = x[rows, y][:, None]  # (N, 1)
+    margins = np.maximum(0, x - correct_scores + 1.0)  # (N, C)
     margins[rows, y] = 0
     loss = margins.sum() / N
-    positive = margins > 0
+    positive = margins > 0  # (N, C): the classes that violate the margin
     dx = positive.astype(x.dtype)
     dx[rows, y] -= positive.sum(axis=1)
-    dx /= N
+    dx = dx / N
     ### END SOLUTION
     return loss, dx
-
-
-# ---------------------------------------------------------------------------------------------
-# Batch normalization
-# ---------------------------------------------------------------------------------------------
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
@@ -352,7 +197,13 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     The original paper (Ioffe and Szegedy, https://arxiv.org/abs/1502.03167) estimates the test
     statistics from a large number of training images instead; running averages avoid that
-    extra pass and are what Torch and PyTorch do.
+    extra pass (PyTorch keeps running averages too).
+
+    The running variance averages the biased minibatch variance (divide by N), as CS231n does:
+    it is the variance each training batch was normalized with, so test mode normalizes as
+    training did on average, and the numbers match CS231n's. PyTorch differs here: it
+    normalizes with the biased variance but averages the unbiased one (divide by N - 1), a
+    running variance larger by the factor N / (N - 1): 2% at N = 50, 25% at N = 5.
 
     Input:
     - x: Data of shape (N, D)
@@ -361,7 +212,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - bn_param: Dictionary with the following keys:
       - mode: 'train' or 'test'; required
       - eps: Constant for numeric stability, >= 0 (default 1e-5)
-      - momentum: Constant for running mean / variance, in [0, 1] (default 0.9)
+      - momentum: Constant for running mean / variance, in [0, 1] (default 0.9; the weight
+        of the OLD average: PyTorch's momentum is 1 - this)
       - running_mean: Array of shape (D,) giving running mean of features (default zeros of
         x's dtype); train mode stores the updated array back into bn_param
       - running_var: Array of shape (D,) giving running variance of features (same default)
@@ -369,33 +221,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
     - cache: in train mode, a tuple of the values your backward passes need (a
-      BatchNormCache, defined at the top of this file, is one choice; any tuple of your own
+      NormCache, defined at the top of this file, is one choice; any tuple of your own
       design is accepted); None in test mode (there is no backward pass through test mode)
     """
-    fn = "batchnorm_forward"
-    _check_float_array("x", x, ndim=2, fn=fn)
-    N, D = x.shape
-    _check_shape("gamma", gamma, (D,), fn, f" to match x of shape {x.shape}")
-    _check_shape("beta", beta, (D,), fn, f" to match x of shape {x.shape}")
-    _check_param_dict(
-        "bn_param", bn_param, ("mode", "eps", "momentum", "running_mean", "running_var"),
-        ("mode",), fn,
+    mode, eps, momentum, running_mean, running_var = _checks.batchnorm_inputs(
+        x, gamma, beta, bn_param
     )
-    mode = bn_param["mode"]
-    _check_mode("bn_param", mode, fn)
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
-    _check_number("bn_param['eps']", eps, 0, np.inf, fn, "added to the variance, default 1e-5")
-    _check_number(
-        "bn_param['momentum']", momentum, 0, 1, fn,
-        "the weight of the OLD running average, default 0.9; PyTorch's momentum is 1 - this",
-    )
-
-    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
-    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
-    _check_shape("bn_param['running_mean']", running_mean, (D,), fn, f" to match x {x.shape}")
-    _check_shape("bn_param['running_var']", running_var, (D,), fn, f" to match x {x.shape}")
-
     out, cache = None, None
     if mode == "train":
         # TODO: Implement the training-time forward pass for batch norm. Use minibatch
@@ -408,15 +239,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # Referencing the original paper (https://arxiv.org/abs/1502.03167) might prove
         # helpful.
         ### BEGIN SOLUTION
-        sample_mean = x.mean(axis=0)
-        x_centered = x - sample_mean
-        # Biased variance: mean of squares of the centred data; einsum avoids a temporary.
-        sample_var = np.einsum("ij,ij->j", x_centered, x_centered) / N
-        inv_std = 1.0 / np.sqrt(sample_var + eps)
-        # gamma * x_hat + beta, with x_hat = x_centered * inv_std folded into the scale
-        out = x_centered * (gamma * inv_std)
-        out += beta
-        cache = BatchNormCache(x_centered, gamma, inv_std)
+        sample_mean = x.mean(axis=0)  # (D,)
+        sample_var = x.var(axis=0)  # (D,), biased: divides by N
+        inv_std = 1 / np.sqrt(sample_var + eps)  # (D,)
+        x_hat = (x - sample_mean) * inv_std  # (N, D): mean 0, variance 1 per feature
+        out = gamma * x_hat + beta
+        cache = NormCache(x_hat, gamma, inv_std)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
         ### END SOLUTION
@@ -425,8 +253,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # mean and variance to normalize the incoming data, then scale and shift the
         # normalized data using gamma and beta. Store the result in out.
         ### BEGIN SOLUTION
-        scale = gamma / np.sqrt(running_var + eps)
-        out = (x - running_mean) * scale + beta
+        x_hat = (x - running_mean) / np.sqrt(running_var + eps)  # (N, D)
+        out = gamma * x_hat + beta
         ### END SOLUTION
 
     # Store the updated running means back into bn_param
@@ -434,19 +262,6 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     bn_param["running_var"] = running_var
 
     return out, cache
-
-
-def _check_norm_backward(dout, cache, fn, forward):
-    """Shared checks of the norm backward passes: a cache was kept, dout has its shape.
-
-    A cache of another type (a student's own design) is passed through unchecked.
-    """
-    if cache is None:
-        _check_cache(cache, tuple, fn, forward)
-    if not isinstance(dout, np.ndarray):
-        raise TypeError(f"{fn}: dout must be a numpy array, got {type(dout).__name__}")
-    if isinstance(cache, (BatchNormCache, LayerNormCache)):
-        _check_shape("dout", dout, cache[0].shape, fn, f" (the shape of {forward}'s output)")
 
 
 def batchnorm_backward(dout, cache):
@@ -464,15 +279,15 @@ def batchnorm_backward(dout, cache):
     - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
     - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
     """
-    _check_norm_backward(dout, cache, "batchnorm_backward", "batchnorm_forward")
+    _checks.norm_backward_inputs(dout, cache, "batchnorm_backward", "batchnorm_forward")
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables. Work out the derivatives on paper first, node by node of
     # your forward pass's computational graph, then implement them one stage at a time.
     ### BEGIN SOLUTION
-    xmu, gamma, inv_std = cache
+    x_hat, gamma, inv_std = cache  # (N, D), (D,), (D,)
     N = dout.shape[0]
-    x_hat = xmu * inv_std
+    xmu = x_hat / inv_std  # (N, D): x - mu
     # out = gamma * x_hat + beta
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
@@ -486,7 +301,7 @@ def batchnorm_backward(dout, cache):
     dvar = 0.5 * dstd * inv_std
     # var = mean(xmu**2)
     dsq = np.ones_like(dout) * dvar / N
-    dxmu += 2 * xmu * dsq
+    dxmu = dxmu + 2 * xmu * dsq
     # xmu = x - mu: x reaches xmu directly and through mu
     dmu = -dxmu.sum(axis=0)
     # mu = mean(x)
@@ -509,7 +324,7 @@ def batchnorm_backward_alt(dout, cache):
 
     Inputs / outputs: same as batchnorm_backward.
     """
-    _check_norm_backward(dout, cache, "batchnorm_backward_alt", "batchnorm_forward")
+    _checks.norm_backward_inputs(dout, cache, "batchnorm_backward_alt", "batchnorm_forward")
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables.
@@ -518,22 +333,13 @@ def batchnorm_backward_alt(dout, cache):
     # compute gradients with respect to the inputs in a single statement; our implementation
     # fits on a single 80-character line.
     ### BEGIN SOLUTION
-    x_centered, gamma, inv_std = cache
+    x_hat, gamma, inv_std = cache  # (N, D), (D,), (D,)
     N = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = np.einsum("ij,ij->j", dout, x_centered) * inv_std
-    # dx = gamma * inv_std * (dout - (dbeta + x_hat * dgamma) / N), built in one buffer
-    dx = x_centered * (inv_std * dgamma / N)
-    dx += dbeta / N
-    np.subtract(dout, dx, out=dx)
-    dx *= gamma * inv_std
+    dbeta = dout.sum(axis=0)  # (D,)
+    dgamma = (dout * x_hat).sum(axis=0)  # (D,)
+    dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)
     ### END SOLUTION
     return dx, dgamma, dbeta
-
-
-# ---------------------------------------------------------------------------------------------
-# Layer normalization
-# ---------------------------------------------------------------------------------------------
 
 
 def layernorm_forward(x, gamma, beta, ln_param):
@@ -555,19 +361,10 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: a tuple of the values your backward pass needs (a LayerNormCache, defined at the
+    - cache: a tuple of the values your backward pass needs (a NormCache, defined at the
       top of this file, is one choice; any tuple of your own design is accepted)
     """
-    fn = "layernorm_forward"
-    _check_float_array("x", x, ndim=2, fn=fn)
-    N, D = x.shape
-    _check_shape("gamma", gamma, (D,), fn, f" to match x of shape {x.shape}")
-    _check_shape("beta", beta, (D,), fn, f" to match x of shape {x.shape}")
-    _check_param_dict("ln_param", ln_param, ("eps", "mode"), (), fn)
-    if "mode" in ln_param:
-        _check_mode("ln_param", ln_param["mode"], fn)
-    eps = ln_param.get("eps", 1e-5)
-    _check_number("ln_param['eps']", eps, 0, np.inf, fn, "added to the variance, default 1e-5")
+    N, D, eps = _checks.layernorm_inputs(x, gamma, beta, ln_param)
     out, cache = None, None
     # TODO: Implement the training-time forward pass for layer norm. Normalize the incoming
     # data, and scale and shift the normalized data using gamma and beta.
@@ -576,13 +373,13 @@ def layernorm_forward(x, gamma, beta, ln_param):
     # think of any matrix transformations you could perform, that would enable you to copy
     # over the batch norm code and leave it almost unchanged?
     ### BEGIN SOLUTION
-    x_hat = x - x.mean(axis=1, keepdims=True)
-    var = np.einsum("ij,ij->i", x_hat, x_hat)[:, None] / D
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat *= inv_std
-    out = x_hat * gamma
-    out += beta
-    cache = LayerNormCache(x_hat, gamma, inv_std)
+    # Batch normalization's formulas with the statistics taken over each row (axis 1).
+    mean = x.mean(axis=1, keepdims=True)  # (N, 1)
+    var = x.var(axis=1, keepdims=True)  # (N, 1), biased: divides by D
+    inv_std = 1 / np.sqrt(var + eps)  # (N, 1)
+    x_hat = (x - mean) * inv_std  # (N, D): mean 0, variance 1 per example
+    out = gamma * x_hat + beta
+    cache = NormCache(x_hat, gamma, inv_std)
     ### END SOLUTION
     return out, cache
 
@@ -593,40 +390,26 @@ def layernorm_backward(dout, cache):
     For this implementation, you can heavily rely on the work you've done already for batch
     normalization.
 
-    Inputs:
-    - dout: Upstream derivatives, of shape (N, D)
-    - cache: Variable of intermediates from layernorm_forward
-
-    Returns a tuple of:
-    - dx: Gradient with respect to inputs x, of shape (N, D)
-    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
-    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    Inputs / outputs: as batchnorm_backward, with the cache from layernorm_forward.
     """
-    _check_norm_backward(dout, cache, "layernorm_backward", "layernorm_forward")
+    _checks.norm_backward_inputs(dout, cache, "layernorm_backward", "layernorm_forward")
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for layer norm.
     #
     # HINT: this can be done by slightly modifying your training-time implementation of batch
     # normalization. The hints to the forward pass still apply!
     ### BEGIN SOLUTION
-    x_hat, gamma, inv_std = cache
+    x_hat, gamma, inv_std = cache  # (N, D), (D,), (N, 1)
     D = dout.shape[1]
-    dbeta = dout.sum(axis=0)
-    dgamma = np.einsum("ij,ij->j", dout, x_hat)
-    dx = dout * gamma  # dx_hat, turned into dx in place below
-    row_sum = dx.sum(axis=1, keepdims=True) / D
-    row_dot = np.einsum("ij,ij->i", dx, x_hat)[:, None] / D
-    correction = x_hat * row_dot
-    correction += row_sum
-    dx -= correction
-    dx *= inv_std
+    dbeta = dout.sum(axis=0)  # (D,)
+    dgamma = (dout * x_hat).sum(axis=0)  # (D,)
+    dx_hat = dout * gamma  # (N, D)
+    # batchnorm_backward_alt's formula, with the sums taken over each row's D features
+    row_sum = dx_hat.sum(axis=1, keepdims=True)  # (N, 1)
+    row_dot = (dx_hat * x_hat).sum(axis=1, keepdims=True)  # (N, 1)
+    dx = inv_std / D * (D * dx_hat - row_sum - x_hat * row_dot)
     ### END SOLUTION
     return dx, dgamma, dbeta
-
-
-# ---------------------------------------------------------------------------------------------
-# Dropout
-# ---------------------------------------------------------------------------------------------
 
 
 def dropout_forward(x, dropout_param):
@@ -653,21 +436,7 @@ def dropout_forward(x, dropout_param):
       multiply the input, of x's shape and dtype (entries 0 or 1 / p); in test mode, mask is
       None.
     """
-    fn = "dropout_forward"
-    _check_float_array("x", x, fn=fn)
-    _check_param_dict("dropout_param", dropout_param, ("p", "mode", "seed"), ("mode",), fn)
-    if "p" not in dropout_param:
-        raise ValueError(
-            f"{fn}: dropout_param is missing the required key 'p' (the probability of keeping "
-            "a unit, 0 < p <= 1)"
-        )
-    p, mode = dropout_param["p"], dropout_param["mode"]
-    _check_mode("dropout_param", mode, fn)
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not 0 < p <= 1:
-        raise ValueError(
-            f"{fn}: dropout_param['p'] is {p!r}, expected a number in (0, 1]: the probability "
-            "of KEEPING a unit (p=1 keeps all units)"
-        )
+    p, mode = _checks.dropout_inputs(x, dropout_param)
     if "seed" in dropout_param:
         np.random.seed(dropout_param["seed"])
 
@@ -679,7 +448,8 @@ def dropout_forward(x, dropout_param):
         # mask in the mask variable. Keep the units where np.random.rand(*x.shape) < p (one
         # call, no other random draws) so that your numbers match the reference outputs.
         ### BEGIN SOLUTION
-        mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
+        keep = np.random.rand(*x.shape) < p  # (x's shape): True where the unit is kept
+        mask = (keep / p).astype(x.dtype)  # 0 or 1 / p, in x's dtype
         out = x * mask
         ### END SOLUTION
     else:
@@ -704,21 +474,13 @@ def dropout_backward(dout, cache):
     Returns:
     - dx: Gradient with respect to x, of the shape of dout
     """
-    fn = "dropout_backward"
-    _check_cache(cache, tuple, fn, "dropout_forward")
-    mode, mask = cache
-    if not isinstance(dout, np.ndarray):
-        raise TypeError(f"{fn}: dout must be a numpy array, got {type(dout).__name__}")
-
+    mode, mask = _checks.dropout_backward_inputs(dout, cache)
     dx = None
     if mode == "train":
-        _check_shape("dout", dout, mask.shape, fn, " (the shape of dropout_forward's input)")
         # TODO: Implement training phase backward pass for inverted dropout
         ### BEGIN SOLUTION
         dx = dout * mask
         ### END SOLUTION
-    elif mode == "test":
-        dx = dout
     else:
-        raise ValueError(f"{fn}: cache holds mode {mode!r}, expected 'train' or 'test'")
+        dx = dout
     return dx

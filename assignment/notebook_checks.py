@@ -28,7 +28,8 @@ Design, with graders in mind:
   then prints its line and leaves no stray ``True``/``False`` repr. Use
   :func:`results` to get the verdicts as data.
 
-Public API: :func:`rel_error`, :func:`check_below`, :func:`check_above`,
+Public API: :func:`rel_error` (imported from ``gradient_check``, here so that one import
+line gives a notebook what it checks with), :func:`check_below`, :func:`check_above`,
 :func:`check_claim`, :func:`results`, :func:`reset`, :func:`summary`,
 :func:`count_verdicts`, :data:`VERDICT_RE`.
 """
@@ -38,6 +39,8 @@ import re
 from typing import NamedTuple
 
 import numpy as np
+
+from assignment.gradient_check import rel_error
 
 __all__ = [
     "VERDICT_RE",
@@ -77,26 +80,6 @@ class CheckResult(NamedTuple):
 
 
 _RESULTS: list[CheckResult] = []
-
-
-def rel_error(x, y):
-    """Maximum relative error between two arrays (the CS231n definition).
-
-    Inputs:
-    - x, y: arrays (or scalars) of the same shape S.
-
-    Returns:
-    - max over entries of |x - y| / max(1e-8, |x| + |y|), a Python float. The
-      1e-8 floor keeps entries where both are 0 from dividing by zero.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape:
-        raise ValueError(
-            f"rel_error: x has shape {x.shape} and y has shape {y.shape}; "
-            "pass two arrays of the same shape"
-        )
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def _as_float(value, argument):

@@ -35,56 +35,12 @@ perform well; other default hyperparameters should work well for a variety of
 problems.
 """
 
-import math
-
 import numpy as np
+
+from assignment import _checks
 
 UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 """Names of the update rules defined here; ``Solver(update_rule=...)`` accepts these."""
-
-_STATE_ARRAYS = ("velocity", "cache", "m", "v")
-
-
-def _prepare(rule, w, dw, config, accepted):
-    """Check the arguments common to every update rule; return the config dict.
-
-    Inputs:
-    - rule: Name of the update rule, used in error messages.
-    - w, dw: Arrays of the same shape S.
-    - config: A dict or None.
-    - accepted: Tuple of the config keys the rule understands.
-
-    Returns:
-    - config: ``config``, or a new empty dict if it was None.
-    """
-    if config is None:
-        config = {}
-    elif not isinstance(config, dict):
-        raise TypeError(
-            f"{rule}: config must be a dict or None, got {type(config).__name__}; "
-            "pass e.g. {'learning_rate': 1e-3}"
-        )
-    w_shape, dw_shape = np.shape(w), np.shape(dw)
-    if w_shape != dw_shape:
-        raise ValueError(
-            f"{rule}: dw has shape {dw_shape}, expected the shape of w {w_shape}; "
-            "pass the gradient of the loss with respect to this same parameter"
-        )
-    unknown = [key for key in config if key not in accepted]
-    if unknown:
-        raise ValueError(
-            f"{rule}: unknown config key(s) {', '.join(map(repr, unknown))}; "
-            f"accepted keys: {', '.join(accepted)}"
-        )
-    for key in _STATE_ARRAYS:
-        state = config.get(key)
-        if state is not None and np.shape(state) != w_shape:
-            raise ValueError(
-                f"{rule}: config[{key!r}] has shape {np.shape(state)}, expected the shape "
-                f"of w {w_shape}; use a separate config dict for every parameter"
-            )
-    return config
-
 
 def sgd(w, dw, config=None):
     """Performs vanilla stochastic gradient descent.
@@ -92,16 +48,11 @@ def sgd(w, dw, config=None):
     config format:
     - learning_rate: Scalar learning rate (default 1e-2).
 
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
-
     Returns a tuple of:
     - next_w: Array of shape S, ``w - learning_rate * dw``.
     - config: The updated config dict.
     """
-    config = _prepare("sgd", w, dw, config, ("learning_rate",))
+    config = _checks.update_config("sgd", w, dw, config, ("learning_rate",))
     config.setdefault("learning_rate", 1e-2)
 
     next_w = w - config["learning_rate"] * dw
@@ -118,16 +69,11 @@ def sgd_momentum(w, dw, config=None):
     - velocity: Array of shape S, a moving average of the gradients
       (default ``np.zeros_like(w)``).
 
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
-
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
     - config: The updated config dict; ``config['velocity']`` holds the new v.
     """
-    config = _prepare(
+    config = _checks.update_config(
         "sgd_momentum", w, dw, config, ("learning_rate", "momentum", "velocity")
     )
     config.setdefault("learning_rate", 1e-2)
@@ -161,16 +107,11 @@ def rmsprop(w, dw, config=None):
     - cache: Array of shape S, moving average of second moments of gradients
       (default ``np.zeros_like(w)``).
 
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
-
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
     - config: The updated config dict; ``config['cache']`` holds the new cache.
     """
-    config = _prepare(
+    config = _checks.update_config(
         "rmsprop", w, dw, config, ("learning_rate", "decay_rate", "epsilon", "cache")
     )
     config.setdefault("learning_rate", 1e-2)
@@ -185,18 +126,9 @@ def rmsprop(w, dw, config=None):
     # config['cache'].
     # Hint: epsilon is added to the square root of the cache, not inside it.
     ### BEGIN SOLUTION
-    # The RMSProp formula, written with in-place operations on new
-    # arrays (never on the caller's) to halve the passes over memory: the update
-    # runs once per parameter per iteration.
     decay_rate = config["decay_rate"]
-    cache = np.square(dw)
-    cache *= 1 - decay_rate
-    cache += decay_rate * config["cache"]
-    denom = np.sqrt(cache)
-    denom += config["epsilon"]
-    step = np.divide(dw, denom)
-    step *= config["learning_rate"]
-    next_w = w - step
+    cache = decay_rate * config["cache"] + (1 - decay_rate) * dw**2
+    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
     config["cache"] = cache
     ### END SOLUTION
 
@@ -221,16 +153,11 @@ def adam(w, dw, config=None):
       the first update uses t = 1 (as CS231n's 2021+ solutions and the Adam
       paper; the notebooks' expected values assume this).
 
-    Inputs:
-    - w: Array of shape S, current weights.
-    - dw: Array of shape S, gradient of the loss with respect to w.
-    - config: Dict as above, or None.
-
     Returns a tuple of:
     - next_w: Array of shape S, the updated weights.
     - config: The updated config dict; ``m``, ``v`` and ``t`` hold the new state.
     """
-    config = _prepare(
+    config = _checks.update_config(
         "adam", w, dw, config, ("learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t")
     )
     config.setdefault("learning_rate", 1e-3)
@@ -253,22 +180,11 @@ def adam(w, dw, config=None):
     ### BEGIN SOLUTION
     beta1, beta2 = config["beta1"], config["beta2"]
     t = config["t"] + 1
-    m = beta1 * config["m"]
-    m += (1 - beta1) * dw
-    v = np.square(dw)
-    v *= 1 - beta2
-    v += beta2 * config["v"]
-    # The bias corrections are scalars, so fold them into the step size instead of
-    # forming m_hat and v_hat (two fewer passes over the arrays): with
-    # c2 = sqrt(1 - beta2**t),
-    #   lr * m_hat / (sqrt(v_hat) + eps) = lr * c2 / (1 - beta1**t) * m / (sqrt(v) + eps * c2)
-    # exactly (Kingma & Ba 2015, end of section 2).
-    c2 = math.sqrt(1 - beta2**t)
-    denom = np.sqrt(v)
-    denom += config["epsilon"] * c2
-    step = np.divide(m, denom)
-    step *= config["learning_rate"] * c2 / (1 - beta1**t)
-    next_w = w - step
+    m = beta1 * config["m"] + (1 - beta1) * dw
+    v = beta2 * config["v"] + (1 - beta2) * dw**2
+    m_hat = m / (1 - beta1**t)  # bias-corrected moments
+    v_hat = v / (1 - beta2**t)
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
     config["t"], config["m"], config["v"] = t, m, v
     ### END SOLUTION
 

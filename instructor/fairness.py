@@ -5,7 +5,7 @@ and checked by ``python -m assignment check``; the hidden tests use other inputs
 not other requirements. This table names, per hidden test function (``file::name``, without
 the parametrization), one of:
 
-- ``Public(check, ...)``: the public checks (function names in assignment/public_checks.py)
+- ``Public(check, ...)``: the public checks (function names in assignment/checks/)
   that test the same properties;
 - ``Given(reason)``: the test exercises code the student does not write (input validation,
   given helpers): it passes for any submission, stubs included, so no rubric item may score
@@ -167,7 +167,7 @@ def problems(hidden_ids, public_check_names, is_scored, table=None):
 
     Inputs:
     - hidden_ids: the node ids of every hidden test (pytest --collect-only)
-    - public_check_names: the names of the public checks (functions of public_checks.PARTS)
+    - public_check_names: the names of the public checks (functions of assignment.checks.PARTS)
     - is_scored: function node id -> True when some rubric item selects it
     - table: the table to check (default: TABLE)
     """
@@ -176,7 +176,7 @@ def problems(hidden_ids, public_check_names, is_scored, table=None):
     functions = {function_of(t) for t in hidden_ids}
     for name in sorted(functions - set(table)):
         found.append(f"{name}: a hidden test with no entry; add the public check that covers "
-                     "its property to assignment/public_checks.py and name it in "
+                     "its property to assignment/checks/ and name it in "
                      "instructor/fairness.py (or say why it is Given or NotScored)")
     for name in sorted(set(table) - functions):
         found.append(f"{name}: in the fairness table but no hidden test has this name; "
@@ -188,7 +188,7 @@ def problems(hidden_ids, public_check_names, is_scored, table=None):
             for check in entry.checks:
                 if check not in public_check_names:
                     found.append(f"{name}: public check {check!r} does not exist in "
-                                 "assignment/public_checks.py")
+                                 "assignment/checks/")
         elif isinstance(entry, (Given, NotScored)):
             scored = [t for t in hidden_ids if function_of(t) == name and is_scored(t)]
             if scored:

@@ -58,7 +58,7 @@ tests = ["tests/test_layers.py::test_batchnorm_running_averages_and_test_mode",
 functions = ["batchnorm_forward", "batchnorm_backward_alt"]
 """
 
-# The public checks' own hints (assignment/public_checks.py), as a student sees them.
+# The public checks' own hints (assignment/checks/), as a student sees them.
 HINTS = {
     "float64_mask": ("dropout", "the mask (np.random.rand(*x.shape) < p) / p is float64; give "
                                 "it x's dtype"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assignment import checks as pc
 from assignment import layers
-from assignment import public_checks as pc
 from instructor import fairness
 from instructor.grading import feedback_text as ft
 from instructor.grading import rubric

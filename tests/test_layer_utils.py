@@ -52,8 +52,8 @@ def test_affine_norm_relu(normalization):
         return affine_norm_relu_forward(x, w, b, gamma, beta, param, normalization)[0]
 
     _, cache = affine_norm_relu_forward(x, w, b, gamma, beta, {"mode": "train"}, normalization)
-    assert len(cache) == 3  # (fc_cache, norm_cache, relu_cache)
-    grads = affine_norm_relu_backward(dout, cache, normalization)
+    assert len(cache) == 4 and cache[0] == normalization  # (normalization, fc, norm, relu)
+    grads = affine_norm_relu_backward(dout, cache)
     assert len(grads) == 5
     check_gradients(forward, [x, w, b, gamma, beta], grads, dout)
 
@@ -79,12 +79,14 @@ def test_hidden_layer(normalization, p):
 
     def forward(x, w, b, gamma=None, beta=None):
         norm_param, dropout_param = params()
-        return hidden_layer_forward(x, w, b, gamma, beta, norm_param, normalization,
-                                    dropout_param)[0]
+        return hidden_layer_forward(x, w, b, normalization=normalization, gamma=gamma,
+                                    beta=beta, norm_param=norm_param,
+                                    dropout_param=dropout_param)[0]
 
     norm_param, dropout_param = params()
-    out, cache = hidden_layer_forward(x, w, b, gamma, beta, norm_param, normalization,
-                                      dropout_param)
+    out, cache = hidden_layer_forward(x, w, b, normalization=normalization, gamma=gamma,
+                                      beta=beta, norm_param=norm_param,
+                                      dropout_param=dropout_param)
     assert cache[0] == normalization and (cache[2] is None) == (p is None)
     if p is not None:
         assert 0 < np.mean(out == 0) < 1
@@ -99,7 +101,8 @@ def test_hidden_layer(normalization, p):
 @pytest.mark.parametrize("call", [
     lambda x, w, b, g, be: affine_norm_relu_forward(x, w, b, g, be, {}, "groupnorm"),
     lambda x, w, b, g, be: affine_norm_relu_forward(x, w, b, g, be, {}, None),
-    lambda x, w, b, g, be: hidden_layer_forward(x, w, b, g, be, {}, "BatchNorm", None),
+    lambda x, w, b, g, be: hidden_layer_forward(x, w, b, normalization="BatchNorm", gamma=g,
+                                                beta=be, norm_param={}),
 ])
 def test_unknown_normalization(call):
     x, w, b, gamma, beta, _ = inputs()
@@ -110,5 +113,6 @@ def test_unknown_normalization(call):
 def test_backward_rejects_unknown_normalization():
     x, w, b, gamma, beta, dout = inputs()
     _, cache = affine_norm_relu_forward(x, w, b, gamma, beta, {}, "layernorm")
+    cache = ("ln", *cache[1:])  # the cache remembers the normalization the forward pass had
     with pytest.raises(ValueError, match=r"normalization is 'ln', expected 'batchnorm' or"):
-        affine_norm_relu_backward(dout, cache, "ln")
+        affine_norm_relu_backward(dout, cache)

@@ -107,18 +107,18 @@ def no_relu(x, w, b, gamma, beta, norm_param, normalization):
     """Mistake: the sandwich forgets the ReLU (forward and backward)."""
     a, fc_cache = layers.affine_forward(x, w, b)
     out, bn_cache = layers.batchnorm_forward(a, gamma, beta, norm_param)
-    return out, (fc_cache, bn_cache)
+    return out, (normalization, fc_cache, bn_cache)
 
 
-def no_relu_backward(dout, cache, normalization):
-    fc_cache, bn_cache = cache
+def no_relu_backward(dout, cache):
+    _, fc_cache, bn_cache = cache
     da, dgamma, dbeta = layers.batchnorm_backward_alt(dout, bn_cache)
     return (*layers.affine_backward(da, fc_cache), dgamma, dbeta)
 
 
-def swapped_gamma_beta_backward(dout, cache, normalization):
+def swapped_gamma_beta_backward(dout, cache):
     """Mistake: dgamma and dbeta returned in the wrong order."""
-    dx, dw, db, dgamma, dbeta = layer_utils.affine_norm_relu_backward(dout, cache, normalization)
+    dx, dw, db, dgamma, dbeta = layer_utils.affine_norm_relu_backward(dout, cache)
     return dx, dw, db, dbeta, dgamma
 
 

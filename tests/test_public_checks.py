@@ -1,4 +1,4 @@
-"""Tests of assignment/public_checks.py (``python -m assignment check``).
+"""Tests of assignment/checks/ (``python -m assignment check``).
 
 The checks pass on the solution; each common mistake, planted by wrapping a solution function,
 fails its check with the hint that names it; a stub is reported as not implemented yet.
@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assignment import checks as pc
 from assignment import fc_net, layers, optim
-from assignment import public_checks as pc
+from assignment.checks import common
 from instructor import fairness, manifest
 from instructor.grading import rubric
 
@@ -273,15 +274,15 @@ def test_output_left_at_its_initial_none_fails(monkeypatch):
 
 
 def test_nan_output_fails():
-    assert pc.rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == float("inf")
-    assert pc.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert common.rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0])) == float("inf")
+    assert common.rel_error(np.zeros(3), np.zeros(3)) == 0.0
 
 
 def test_gradient_factor_hint_is_silent_for_unrelated_errors():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=10), rng.normal(size=10)
-    assert pc._factor_hint("dx", a, b, 4) == ""
-    assert "wrong sign" in pc._factor_hint("dx", -b, b, 4)
+    assert common.factor_hint("dx", a, b, 4) == ""
+    assert "wrong sign" in common.factor_hint("dx", -b, b, 4)
 
 
 def test_unknown_part_is_a_value_error():
@@ -371,7 +372,7 @@ def test_unbiased_variance_names_running_var_with_values_that_differ(monkeypatch
 
 
 def test_is_vs_expected_shows_enough_digits_to_differ():
-    text = pc._is_vs_expected("v", [1.0, 2.0000001], [1.0, 2.0])
+    text = common.is_vs_expected("v", [1.0, 2.0000001], [1.0, 2.0])
     assert text == "v is [1.       , 2.0000001], expected [1., 2.]"
 
 
@@ -505,8 +506,8 @@ def _plant(monkeypatch, mistake):
         from assignment import layer_utils
         orig = layer_utils.hidden_layer_forward
 
-        def buggy(*args):
-            out, (norm, sandwich, drop) = orig(*args)
+        def buggy(*args, **kwargs):
+            out, (norm, sandwich, drop) = orig(*args, **kwargs)
             return out, (norm, sandwich, drop if drop is not None else ("test", None))
         monkeypatch.setattr(layer_utils, "hidden_layer_forward", buggy)
     elif mistake == "fc_net_float64":
@@ -570,7 +571,7 @@ def test_the_table_fails_for_a_hidden_test_added_without_a_public_check(hidden_i
     new = "tests/test_layers.py::test_dropout_new_property[0.5]"
     found = fairness.problems([*hidden_ids, new], _check_names(), _is_scored)
     assert found == [f"{new.split('[')[0]}: a hidden test with no entry; add the public "
-                     "check that covers its property to assignment/public_checks.py and name "
+                     "check that covers its property to assignment/checks/ and name "
                      "it in instructor/fairness.py (or say why it is Given or NotScored)"]
 
 
@@ -585,7 +586,7 @@ def test_the_table_fails_for_a_missing_check_a_stale_entry_and_a_scored_exemptio
     assert found[1].startswith("tests/test_layers.py::test_dropout_gradients: marked NotScored "
                                "but the rubric scores tests/test_layers.py::test_dropout_grad")
     assert found[2] == ("tests/test_layers.py::test_dropout_keeps_float32: public check "
-                        "'no_such_check' does not exist in assignment/public_checks.py")
+                        "'no_such_check' does not exist in assignment/checks/")
 
 
 def test_an_output_of_the_wrong_shape_fails_with_the_shapes(monkeypatch):

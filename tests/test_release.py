@@ -665,7 +665,7 @@ def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
                      ".git"):
         assert left_out not in shipped
     assert not any(f.startswith(("tests/fixtures/", "instructor/")) for f in shipped)
-    for needed in ("assignment/collect.py", "assignment/public_checks.py",
+    for needed in ("assignment/collect.py", "assignment/checks/__init__.py",
                    "collectSubmission.sh", *REAL_NOTEBOOKS):
         assert needed in shipped
 
@@ -831,7 +831,7 @@ def test_real_every_stub_raises_its_message_when_reached(real_student, real_solu
             for mod in [m for m in sys.modules if m == "assignment" or m.startswith("assignment.")]:
                 del sys.modules[mod]
             sys.path.insert(0, root)
-            pc = importlib.import_module("assignment.public_checks")
+            pc = importlib.import_module("assignment.checks")
             results = pc.run_part(part)
             sys.path.remove(root)
             seen[name] = [r.detail for r in results if r.status == "TODO"]

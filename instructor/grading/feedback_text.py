@@ -75,7 +75,7 @@ def hints_for(check_id, public):
     """The hints of the public checks that cover ``check_id`` and failed on this code.
 
     ``public``: public check name -> a result with ``status`` and ``hint`` (attributes or
-    keys: ``public_checks.Result`` or its JSON form)."""
+    keys: ``assignment.checks.Result`` or its JSON form)."""
     if not check_id.startswith("test:"):
         return []
     entry = fairness.TABLE.get(fairness.function_of(check_id[len("test:"):]))

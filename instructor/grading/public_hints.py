@@ -4,7 +4,7 @@ TRUSTED SIDE. Called by :mod:`instructor.grading.verdicts` after the hidden test
 student's modules are still proxies of the sandboxed worker: for the hidden tests that failed,
 the public checks that cover the same properties (:data:`instructor.fairness.TABLE`) are run
 exactly as ``python -m assignment check`` runs them (the release's
-``assignment/public_checks.py``), so the feedback can give the hint a student gets for the
+``assignment/checks/``), so the feedback can give the hint a student gets for the
 same mistake (:func:`instructor.grading.feedback_text.hints_for`). Nothing here decides a
 verdict: the results only choose hints, and they are public (the student can run the same
 checks). Each call into the student's code has the per-test time limit; a check that stopped
@@ -41,7 +41,7 @@ def run(names, remote, seconds, max_seconds=MAX_SECONDS):
     ``call_seconds`` is set to ``seconds`` while the checks run); no check starts after
     ``max_seconds`` (the checks not run give no hint)."""
     stop = time.monotonic() + max_seconds
-    from assignment import public_checks as pc  # the release's copy, in the trusted folder
+    from assignment import checks as pc  # the release's copy, in the trusted folder
 
     checks = {check.__name__: (part, check) for part, group in pc.PARTS.items()
               for check in group}
