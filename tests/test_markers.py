@@ -1,4 +1,5 @@
-"""Tests of instructor/markers.py: the solution-region state machine and its renderings."""
+"""Tests of instructor/markers.py (the solution-region state machine and its renderings) and of
+instructor/release/stubs.py (where a stub can go)."""
 
 import textwrap
 
