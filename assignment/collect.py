@@ -126,13 +126,16 @@ def _stubbed_functions(root):
     return found
 
 
-def _render(nb_path, exporter_name):
+def render(nb_path, fmt="html"):
+    """A notebook file rendered by nbconvert as "html" or "pdf" (bytes); the one notebook export
+    of the repository (tools/run_notebooks.py and the instructor's release use it too)."""
     import nbformat
     from nbconvert import HTMLExporter, PDFExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    exporter = HTMLExporter() if exporter_name == "html" else PDFExporter()
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(nb_path.parent)}})
+    exporter = HTMLExporter() if fmt == "html" else PDFExporter()
+    meta = {"path": str(Path(nb_path).parent), "name": Path(nb_path).stem}  # name: the title
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": meta})
     return body.encode("utf-8") if isinstance(body, str) else body
 
 
@@ -190,7 +193,7 @@ def collect(root=REPO, out=None, *, pdf=None, allow_incomplete=False, log=print)
         formats = ("html", "pdf") if pdf else ("html",)
         for fmt in formats:
             try:
-                entries[rel[: -len(".ipynb")] + f".{fmt}"] = _render(root / rel, fmt)
+                entries[rel[: -len(".ipynb")] + f".{fmt}"] = render(root / rel, fmt)
             except Exception as e:  # noqa: BLE001 - nbconvert raises many kinds; say which
                 raise CollectError(
                     f"could not render {rel} as {fmt.upper()}: {type(e).__name__}: {e}"

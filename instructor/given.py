@@ -6,10 +6,10 @@ implemented. The choice is one list in the rubric (instructor/rubric.toml)::
     [release]
     given = ["affine_forward", "affine_backward", "sgd_momentum"]
 
-Names are the qualified names of instructor/sections.py (``"FullyConnectedNet.loss"``,
-``"Solver._step"``). Two tools read the list:
+Names are the qualified names of instructor/release/sections.py
+(``"FullyConnectedNet.loss"``, ``"Solver._step"``). Two tools read the list:
 
-- the release (instructor/release.py) renders a solution region inside a given function like
+- the release (instructor/release/) renders a solution region inside a given function like
   the solution release does (markers dropped, code kept) in the student release too; the
   notebooks are the same either way (their checks simply pass for a given function);
 - grading (instructor/grading/rubric.py) drops every rubric item whose ``functions`` are all
@@ -34,8 +34,8 @@ class GivenError(ValueError):
 
 
 def known_functions():
-    """The student functions a ``given`` list may name (instructor/sections.py SECTIONS)."""
-    from instructor import sections
+    """The student functions a ``given`` list may name (instructor/release/sections.py)."""
+    from instructor.release import sections
 
     return set(sections.SECTIONS)
 

@@ -1,4 +1,5 @@
-"""Tests of instructor/markers.py: the solution-region state machine and its renderings."""
+"""Tests of instructor/markers.py (the solution-region state machine and its renderings) and of
+instructor/release/stubs.py (where a stub can go)."""
 
 import textwrap
 
@@ -6,6 +7,7 @@ import pytest
 
 from instructor import markers
 from instructor.markers import MarkerError
+from instructor.release import stubs
 
 SOURCE = textwrap.dedent(
     '''\
@@ -50,7 +52,7 @@ def test_parse_finds_regions_with_indentation_and_lines():
 
 def test_enclosing_functions_are_qualified():
     parsed = _parse(SOURCE)
-    assert markers.enclosing_functions(SOURCE, parsed) == ["f", "Net.loss"]
+    assert stubs.enclosing_functions(SOURCE, parsed) == ["f", "Net.loss"]
 
 
 def test_student_rendering_is_a_stub_at_the_region_indentation():
@@ -265,17 +267,17 @@ def test_unstubbable_regions_fail_with_file_and_line(case):
     text, line, word = UNSTUBBABLE[case]
     parsed = markers.parse(text, "m.py")
     with pytest.raises(MarkerError, match=word) as info:
-        names = markers.enclosing_functions(text, parsed)
-        markers.check_stubbable(text, parsed, names)
+        names = stubs.enclosing_functions(text, parsed)
+        stubs.check_stubbable(text, parsed, names)
     assert info.value.line == line
 
 
 def test_top_level_region_is_allowed_in_notebook_cells():
     text = "# TODO\n### BEGIN SOLUTION\nbest = 1\n### END SOLUTION\nprint(best)\n"
     parsed = markers.parse(text, "nb cell 1")
-    names = markers.enclosing_functions(text, parsed)
+    names = stubs.enclosing_functions(text, parsed)
     assert names == [None]
-    markers.check_stubbable(text, parsed, names, allow_top_level=True)
+    stubs.check_stubbable(text, parsed, names, allow_top_level=True)
 
 
 def test_find_stubs_rejects_unbalanced_banners():

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from instructor import given as given_mod
-from instructor import release, sections
+from instructor import release
 from instructor.grading import report
 from instructor.grading import rubric as rubric_mod
+from instructor.release import sections
 from tests.cifar_fixtures import require_cifar10
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,7 +175,7 @@ def _small_source(dst):
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             under = next(heads)
-            setup = len(under) <= 1 and "get_CIFAR10_data()" not in release._cell_source(cell)
+            setup = len(under) <= 1 and "get_CIFAR10_data()" not in release.cell_source(cell)
             if not (setup or "1. Dropout forward pass" in under):
                 continue
         cells.append(cell)

@@ -1,140 +1,83 @@
-"""Tests of instructor/makefile.py: the shipped Makefile, without the rules that need left-out
-files.
+"""Tests of how the Makefile ships: the repository's Makefile as it is, its instructor targets
+in ``bench.mk``, an INSTRUCTOR ONLY file that the Makefile includes only when present.
 
-The oracle for "needs a left-out file" here is a plain substring test (``LEFT_OUT``), so these
-tests exercise the rule surgery alone; instructor/references.py has its own tests. Every result
-is also run through ``make -n`` for each of its targets, which fails on a rule that depends on
-a dropped target.
+On a small source tree holding the real Makefile and bench.mk: the student release's Makefile
+works (``make -n`` of every target), has no ``bench`` target, and names nothing that is not
+shipped; the source keeps ``make bench``. (The same on the whole repository's release, and the
+errors for a Makefile that names left-out material: tests/test_release.py.)
 """
 
 import os
+import re
 import shutil
 import subprocess
-import textwrap
+from pathlib import Path
 
 import pytest
 
-from instructor import makefile
+from instructor import release
+from instructor.release import mentions
 
-LEFT_OUT = ("bench", "instructor")
-
-
-def mentions(line):
-    return any(word in line for word in LEFT_OUT)
-
-
-SOURCE = textwrap.dedent(
-    """\
-    # The header comment stays.
-    PY := python3
-    NBVAL := --nbval \\
-        --nbval-current-env
-
-    .PHONY: setup test bench report lint \\
-            clean
-
-    setup:
-    \techo setup
-
-    test: setup                ## unit tests
-    \t$(PY) -m pytest tests $(NBVAL)
-
-    # Benchmarks: their comment goes with them.
-    bench: setup
-    \t$(PY) -m bench
-
-    report: test bench         ## depends on a dropped target
-    \techo report
-
-    lint: setup
-    \t$(PY) -m ruff check .
-
-    clean:
-    \trm -rf build dist
-    """
-)
-
-EXPECTED = textwrap.dedent(
-    """\
-    # The header comment stays.
-    PY := python3
-    NBVAL := --nbval \\
-        --nbval-current-env
-
-    .PHONY: setup test lint \\
-            clean
-
-    setup:
-    \techo setup
-
-    test: setup                ## unit tests
-    \t$(PY) -m pytest tests $(NBVAL)
-
-    lint: setup
-    \t$(PY) -m ruff check .
-
-    clean:
-    \trm -rf build dist
-    """
-)
+REPO = Path(__file__).resolve().parent.parent
+COPIED = ("Makefile", "bench.mk", "requirements.txt")
+# A rule line: targets (not special like .PHONY, not a variable like $(STAMP)), then ":".
+RULE_LINE = re.compile(r"^([^\s#=:$.][^#=:]*?)\s*::?(?!=)", re.MULTILINE)
 
 
-def make_dry_run(tmp_path, text, target):
-    """`make -n target` on a Makefile with this text: (returncode, stdout + stderr)."""
+def targets(text):
+    """The targets a user can type, in a Makefile text."""
+    return [t for match in RULE_LINE.finditer(text) for t in match.group(1).split()]
+
+
+def make_dry_run(root, target):
+    """`make -n target` in root: (returncode, stdout, stderr)."""
     if shutil.which("make") is None:
         pytest.fail("GNU make is not installed: the Makefile is the students' entry point")
-    (tmp_path / "Makefile").write_text(text)
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    out = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True,
+    out = subprocess.run(["make", "-n", target], cwd=root, capture_output=True, text=True,
                          env=env, timeout=60)
-    return out.returncode, out.stdout + out.stderr
+    return out.returncode, out.stdout, out.stderr
 
 
-def test_rules_are_parsed_with_their_comments_and_recipes():
-    found = {r.targets: r for r in makefile.rules(SOURCE)}
-    assert list(found) == [(".PHONY",), ("setup",), ("test",), ("bench",), ("report",),
-                           ("lint",), ("clean",)]
-    assert found[("report",)].prerequisites == ("test", "bench")
-    bench = found[("bench",)]
-    lines = SOURCE.splitlines()
-    assert lines[bench.first] == "# Benchmarks: their comment goes with them."
-    assert lines[bench.rule_line] == "bench: setup"
-    assert lines[bench.last] == "\t$(PY) -m bench"
-    assert found[(".PHONY",)].prerequisites[-1] == "clean"  # over the continuation
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    """(source tree, its student release) for a tree of the real Makefile and bench.mk."""
+    src = tmp_path_factory.mktemp("src")
+    for rel in COPIED:
+        shutil.copy2(REPO / rel, src / rel)
+    student = release.build_student(src, tmp_path_factory.mktemp("out") / "student")
+    return src, student
 
 
-def test_rules_that_need_left_out_files_are_dropped_with_their_dependants():
-    text, dropped = makefile.shipped_makefile(SOURCE, mentions)
-    assert dropped == ["bench", "report"]
-    assert text == EXPECTED
+def test_the_makefile_ships_as_it_is_and_bench_mk_stays_home(trees):
+    src, student = trees
+    assert "bench.mk" not in student.files and not list(student.root.glob("*.mk"))
+    assert (student.root / "Makefile").read_bytes() == (src / "Makefile").read_bytes()
+    assert "bench.mk" in release.private_files(src)  # a shipped file naming it stops a release
 
 
-def test_nothing_to_drop_keeps_the_bytes():
-    source = "a:\r\n\techo a\r\n\r\nb: a\r\n\techo b\r\n"
-    assert makefile.shipped_makefile(source, mentions) == (source, [])
+def test_the_student_makefile_has_no_bench_target(trees):
+    src, student = trees
+    assert "bench" in targets((src / "bench.mk").read_text())
+    assert "bench" not in targets((student.root / "Makefile").read_text())
+    code, _, err = make_dry_run(student.root, "bench")
+    assert code != 0 and "No rule to make target 'bench'" in err
 
 
-def test_a_variable_that_mentions_left_out_files_is_kept_for_the_final_scan():
-    source = "BENCH := python -m bench\n\nrun:\n\t$(BENCH)\n"
-    assert makefile.shipped_makefile(source, mentions) == (source, [])
+def test_the_source_keeps_make_bench(trees):
+    src, _ = trees
+    code, out, err = make_dry_run(src, "bench")
+    assert code == 0, err
+    assert "-m bench" in out
 
 
-def test_dropping_the_last_rule_leaves_no_trailing_blank_line():
-    text, dropped = makefile.shipped_makefile("a:\n\techo a\n\nbench:\n\tpython -m bench\n",
-                                              mentions)
-    assert (text, dropped) == ("a:\n\techo a\n", ["bench"])
-
-
-@pytest.mark.parametrize("target", ["setup", "test", "lint", "clean"])
-def test_every_target_left_runs_under_make_dry_run(tmp_path, target):
-    text, _ = makefile.shipped_makefile(SOURCE, mentions)
-    code, output = make_dry_run(tmp_path, text, target)
-    assert code == 0, output
-    assert not any(mentions(line) for line in output.splitlines()), output
-
-
-def test_a_dependant_rule_left_behind_would_fail_make_dry_run(tmp_path):
-    """Why the dependants go too: `report` kept without `bench` breaks make."""
-    broken = EXPECTED + "\nreport: test bench\n\techo report\n"
-    code, output = make_dry_run(tmp_path, broken, "report")
-    assert code != 0 and "No rule to make target 'bench'" in output
+@pytest.mark.parametrize("target", targets((REPO / "Makefile").read_text()))
+def test_every_student_target_runs_and_names_nothing_left_out(trees, target):
+    src, student = trees
+    code, out, err = make_dry_run(student.root, target)
+    assert code == 0, out + err
+    patterns = mentions.patterns(release.private_files(src))
+    said = [line for line in out.splitlines() if mentions.find(line, patterns)]
+    assert not said, said
+    text = (student.root / "Makefile").read_text()
+    assert not [line for line in text.splitlines() if mentions.find(line, patterns)]

@@ -1,4 +1,5 @@
-"""Tests of instructor/references.py: what counts as a mention of left-out instructor material.
+"""Tests of instructor/release/mentions.py: what counts as a mention of left-out instructor
+material (the release stops on one in any shipped file: tests/test_release.py).
 
 Each line below is written as it would appear in a shipped file (a Makefile recipe, a
 docstring, a script); the patterns are those of the real manifest, with one left-out test file.
@@ -6,9 +7,9 @@ docstring, a script); the patterns are those of the real manifest, with one left
 
 import pytest
 
-from instructor import references
+from instructor.release import mentions
 
-PATTERNS = references.patterns(["tests/test_layers.py"])
+PATTERNS = mentions.patterns(["tests/test_layers.py"])
 
 MENTIONS = {
     "\t$(PY) -m bench": "bench/",
@@ -47,7 +48,7 @@ NOT_MENTIONS = (
 
 @pytest.mark.parametrize("line", sorted(MENTIONS))
 def test_mention_is_found_with_what_it_points_at(line):
-    found = references.find(line, PATTERNS)
+    found = mentions.find(line, PATTERNS)
     assert found is not None, line
     text, what = found
     assert text in line
@@ -56,4 +57,4 @@ def test_mention_is_found_with_what_it_points_at(line):
 
 @pytest.mark.parametrize("line", NOT_MENTIONS)
 def test_ordinary_text_is_not_a_mention(line):
-    assert references.find(line, PATTERNS) is None
+    assert mentions.find(line, PATTERNS) is None

@@ -8,7 +8,10 @@ Usage (from the repository root):
 
 Each notebook runs top to bottom in a fresh kernel of the current Python environment
 (nbclient), with the notebook's own folder as working directory, exactly as nbval and
-Jupyter run it. For a notebook ``<stem>.ipynb`` the output folder receives
+Jupyter run it. :func:`execute_notebook` is the repository's one notebook executor (the
+instructor's release runs the solution notebooks with it too); the HTML rendering is
+assignment/collect.py's ``render``, the one notebook export. For a notebook ``<stem>.ipynb``
+the output folder receives
 
     <stem>.ipynb          the executed notebook (also when a cell failed: up to that cell)
     <stem>.html           an HTML rendering of it (nbconvert)
@@ -27,6 +30,7 @@ and no check failed; 1 otherwise; 2 when a notebook is missing (nothing is run).
 
 import argparse
 import base64
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,6 +44,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from traitlets import default
 
+from assignment.collect import render
 from assignment.notebook_checks import count_verdicts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,12 +120,15 @@ def _stream_text(notebook, name):
     return "".join(parts)
 
 
-def execute_notebook(path, timeout=DEFAULT_TIMEOUT):
+def execute_notebook(path, timeout=DEFAULT_TIMEOUT, *, env=None, record_timing=True):
     """Executes one notebook in a fresh kernel, cwd = the notebook's folder.
 
     Inputs:
     - path: Path of an existing .ipynb file.
     - timeout: seconds allowed per cell (int).
+    - env: dict of environment variables set for the kernel on top of this process's
+      (e.g. CIFAR10_DIR); None: this process's environment.
+    - record_timing: keep nbclient's per-cell timing metadata (the benchmarks read it).
 
     Returns a NotebookRun (nothing is written to disk).
     """
@@ -131,12 +139,13 @@ def execute_notebook(path, timeout=DEFAULT_TIMEOUT):
         kernel_manager_class=_CurrentEnvKernelManager,
         kernel_name="python3",
         timeout=timeout,
+        record_timing=record_timing,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     run = NotebookRun(path=path, notebook=notebook)
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(env={**os.environ, **(env or {})})
     except CellExecutionError:
         run.error = _first_error(notebook) or "a cell raised an exception"
     except CellTimeoutError:
@@ -159,8 +168,6 @@ def write_outputs(run, out_dir):
 
     Returns the list of written paths (also stored in run.written).
     """
-    from nbconvert import HTMLExporter  # imported here: slow import, only needed here
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = run.path.stem
@@ -170,9 +177,8 @@ def write_outputs(run, out_dir):
     nbformat.write(run.notebook, notebook_path)
     written.append(notebook_path)
 
-    html, _ = HTMLExporter().from_notebook_node(run.notebook)
     html_path = out_dir / f"{stem}.html"
-    html_path.write_text(html, encoding="utf-8")
+    html_path.write_bytes(render(notebook_path, "html"))
     written.append(html_path)
 
     figure_number = 0

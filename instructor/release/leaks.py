@@ -28,6 +28,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from instructor.release.errors import ReleaseError
+from instructor.release.notebooks import cell_kind, cell_source, read_notebook
+from instructor.release.regions import region_functions, source_regions
+
 MIN_CHARS = 12
 _PLUMBING = re.compile(
     r"(?:(?:return|raise|yield|pass|break|continue|else|try|finally|del|global|nonlocal)\b)?"
@@ -115,9 +119,7 @@ def _lines_of(root, rel):
     if rel.endswith(".ipynb"):
         nb = json.loads(text)
         for i, cell in enumerate(nb.get("cells", [])):
-            src = cell.get("source", "")
-            src = "".join(src) if isinstance(src, list) else src
-            for number, line in enumerate(src.splitlines(), 1):
+            for number, line in enumerate(cell_source(cell).splitlines(), 1):
                 yield f"{rel} cell {i}:{number}", line
             rest = {k: v for k, v in cell.items() if k != "source"}
             for number, line in enumerate(_json_text(rest).splitlines(), 1):
@@ -157,3 +159,35 @@ def scan(root, files, found):
                     leaks.append(Leak(where, secret, found[secret]))
                     break
     return leaks
+
+
+def secret_regions(src, given=()):
+    """The regions the student release replaces, as (label, first line, kind, Region) for
+    secrets(): every notebook region, and the .py regions outside given functions."""
+    src = Path(src)
+    found = []
+    functions = region_functions(src)
+    for rel, items in source_regions(src).items():
+        if rel.endswith(".py"):
+            names = functions[rel]
+            found += [(rel, 1, "code", r)
+                      for r, n in zip(items, names, strict=True) if n not in given]
+        else:
+            nb = read_notebook(src / rel)
+            found += [(f"{rel} cell {cell}", 1, cell_kind(nb["cells"][cell]), r)
+                      for cell, r in items]
+    return found
+
+
+def check_leaks(src, root, files, given=()):
+    """Raise ReleaseError listing every line of a replaced solution region that the student
+    tree `root` still contains."""
+    found = scan(root, files, secrets(secret_regions(src, given)))
+    if found:
+        shown = "\n".join(f"  {Path(root).name}/{leak}" for leak in found[:20])
+        more = f"\n  ... and {len(found) - 20} more" if len(found) > 20 else ""
+        raise ReleaseError(
+            f"the student release gives away {len(found)} line(s) of the solution:\n{shown}"
+            f"{more}\nrewrite the shipped line (a docstring says what, not how), or move it into "
+            "the solution region"
+        )

@@ -100,8 +100,8 @@ def lookup(name):
     found = SECTIONS.get(name)
     if found is None:
         raise SectionError(
-            f"function {name!r} is a TODO but instructor/sections.py SECTIONS does not say "
-            "which notebook section checks it: every TODO must be checked by a notebook "
+            f"function {name!r} is a TODO but instructor/release/sections.py SECTIONS does not "
+            "say which notebook section checks it: every TODO must be checked by a notebook "
             "section before it is needed; add its Where, or ship the function implemented "
             "([release] given in instructor/rubric.toml)"
         )

@@ -1,10 +1,12 @@
 """Mentions of left-out instructor material in the text of a shipped file.
 
 A shipped file that names something the release leaves out points the student at a file they
-do not have: a ``make bench`` target whose recipe runs ``python -m bench``, a docstring that
-sends them to ``tests/fixtures/``, a command ``python -m instructor ...``. The release fails on
-such a mention (instructor/release.py) and drops the Makefile rules that make one
-(instructor/makefile.py); both ask this module what a mention is.
+do not have: a Makefile recipe that runs ``python -m bench``, a docstring that sends them to
+``tests/fixtures/``, a command ``python -m instructor ...``. After writing a release,
+:func:`check_output` scans every text file it wrote and stops the release on such a mention
+(and on a solution marker left behind), naming the written file and line. (The Makefile's
+instructor targets live in an INSTRUCTOR ONLY ``*.mk`` file that the Makefile includes when
+present, so the Makefile itself ships unchanged.)
 
 What counts as a mention:
 
@@ -24,8 +26,11 @@ which the shipped Makefile and .gitignore name on purpose.
 """
 
 import re
+from pathlib import Path
 
 from instructor import manifest
+from instructor.release import render
+from instructor.release.errors import ReleaseError
 
 # A name starts here unless it continues a longer name or path (workbench/, a.ci/); a "/"
 # before it is fine: ./bench/ and /abs/path/bench/ still name the folder.
@@ -59,16 +64,17 @@ def patterns(left_out_files=()):
 
     Inputs:
     - left_out_files: relative POSIX paths of left-out files that no shipped file may name
-      (release.private_files gives them), besides the private folders of manifest.py
+      (files.private_files gives them), besides the private folders of manifest.py
 
-    Returns a list of (re.Pattern, str).
+    Returns a list of (re.Pattern, str), the files first (``bench.mk`` is the file, not the
+    module ``bench``).
     """
     found = []
-    for prefix, what in manifest.PRIVATE_PREFIXES.items():
-        found += _folder_patterns(prefix, what)
     for rel in left_out_files:
         regex = re.compile(rf"{_START}{re.escape(rel)}(?![\w-])")
         found.append((regex, f"{rel}, which is left out of the release"))
+    for prefix, what in manifest.PRIVATE_PREFIXES.items():
+        found += _folder_patterns(prefix, what)
     for needle, what in manifest.FORBIDDEN_REFERENCES:
         found.append((re.compile(re.escape(needle)), what))
     return found
@@ -84,3 +90,28 @@ def find(line, compiled):
         if match:
             return match.group(0), what
     return None
+
+
+def check_output(root, files, src, mentions):
+    """Scan the written tree `root`: no marker, no mention of left-out material.
+
+    `mentions` is patterns() for the source. The error names the written file and line (the
+    source file's line may differ: stubs) and the file to fix (the README: its template).
+    """
+    for rel in files:
+        try:
+            text = (Path(root) / rel).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        origin = render.TEMPLATES if rel == "README.md" else Path(src) / rel
+        for number, line in enumerate(text.splitlines(), 1):
+            upper = line.upper()
+            if "BEGIN SOLUTION" in upper or "END SOLUTION" in upper:
+                raise ReleaseError(f"{root}/{rel}:{number}: solution marker left in the output")
+            found = find(line, mentions)
+            if found:
+                raise ReleaseError(
+                    f"{root}/{rel}:{number}: ships but refers to {found[1]} ({found[0]!r}); "
+                    f"drop the reference from {origin} or leave the file out "
+                    "(instructor/manifest.py)"
+                )

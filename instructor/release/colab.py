@@ -10,8 +10,8 @@ fetches the release into their Google Drive. The notebooks keep their times (the
 reproducible) and ``DIR/student.zip`` is written again.
 
 :func:`add_option` adds the option to the ``release`` subcommand and :func:`badge_release`
-runs after it (one line each in instructor/release.py); :func:`add_badges` does the work on a
-release folder.
+runs after it (one line each in instructor/release/cli.py); :func:`add_badges` does the work on
+a release folder.
 """
 
 import argparse
@@ -19,6 +19,9 @@ import json
 import os
 import re
 from pathlib import Path
+
+from instructor.release.notebooks import write_notebook_text
+from instructor.release.tree import write_zip
 
 BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
          "({url}/notebooks/{name})")
@@ -59,16 +62,10 @@ def add_badges(root, url):
         cell = setup[0]
         cell["source"] = "".join(cell["source"]).replace(SOURCE_LINE,
                                                          f'COLAB_SOURCE = "{source}"')
-        _write_notebook(path, nb)
+        path.write_text(write_notebook_text(nb), encoding="utf-8")
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         changed.append(path)
     return changed
-
-
-def _write_notebook(path, nb):
-    import nbformat
-
-    path.write_text(nbformat.writes(nbformat.from_dict(nb)) + "\n", encoding="utf-8")
 
 
 def add_option(parser):
@@ -92,8 +89,6 @@ def badge_release(build, url):
     None when only the solution was built) when ``url`` is given, and zip it again."""
     if build is None or not url:
         return
-    from instructor.release import write_zip
-
     for path in add_badges(build.root, url):
         print(f"  Colab badge: {path}")
     write_zip(build.root, build.root.with_suffix(".zip"))
