@@ -536,7 +536,7 @@ def test_every_notebook_item_of_the_shipped_rubric_is_gated_by_hidden_tests_that
     from instructor.grading import rubric as rubric_mod
 
     rub = rubric_mod.load()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(rubric_mod.__file__).resolve().parents[2]   # the repository
     for item in rub.items:
         if item.notebook or item.own_notebook:
             assert rub.gate(item), item.id
@@ -561,7 +561,8 @@ def test_an_unprivileged_grader_without_cgroups_reports_limits_per_process():
     from test_sandbox import PY, _unprivileged_prefix, grader_env
 
     prefix = _unprivileged_prefix() if os.geteuid() == 0 else []
-    proc = subprocess.run([*prefix, PY, "-c", ISOLATION_PROBE], cwd=Path(__file__).parents[1],
+    repo = Path(sandbox.__file__).resolve().parents[2]
+    proc = subprocess.run([*prefix, PY, "-c", ISOLATION_PROBE], cwd=repo,
                           env=grader_env(), capture_output=True, text=True, timeout=300)
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("ISOLATION "))
     version, isolation = json.loads(line[len("ISOLATION "):])
