@@ -3,8 +3,10 @@
 Each module ``tests/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
 (turns an all-stubs submission folder -- ``assignment/<the student's files>`` and
 ``notebooks/<the rubric's notebooks>``, here the mini notebook of test_grading.py, not run --
-into the attack), optionally ``NAMES`` (the submission ids to plant it under) and ``EARNS``
-(what its code earns: ``"hidden tests"`` = every hidden-test item in full; default nothing).
+into the attack), optionally ``NAMES`` (the submission ids to plant it under), ``EARNS``
+(what its code earns: ``"hidden tests"`` = every hidden-test item in full; default nothing)
+and ``NOTEBOOK`` (``"executed reference"``: the submission hands in the mini notebook
+executed with the solution instead of the unexecuted one).
 
 All of them are graded in one run together with a correct and an all-stubs control, through
 the same path as ``python -m instructor grade`` (:func:`instructor.grading.cli.grade_all`:
@@ -83,6 +85,7 @@ title = "Notebook: dropout forward"
 points = 1
 notebook = "Mini.ipynb"
 sections = ["Dropout forward"]
+functions = ["dropout_forward"]
 all_or_nothing = true
 
 [[item]]
@@ -91,6 +94,7 @@ title = "Notebook: batchnorm backward"
 points = 1
 notebook = "Mini.ipynb"
 sections = ["Batchnorm backward"]
+functions = ["batchnorm_forward", "batchnorm_backward"]
 all_or_nothing = true
 
 [[item]]
@@ -154,8 +158,10 @@ def graded(tmp_path_factory):
     attacks = {}
     for path in FIXTURES:
         module = load(path)
+        notebook = (reference if getattr(module, "NOTEBOOK", None) == "executed reference"
+                    else mini_notebook())
         for name in getattr(module, "NAMES", (path.stem,)):
-            module.plant(folder(name, stubs, mini_notebook()))
+            module.plant(folder(name, stubs, notebook))
             attacks[name] = module
 
     before = {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
@@ -228,3 +234,16 @@ def test_a_hang_ends_within_the_submission_budget(graded):
     hang = graded["results"]["attack09_hang"]
     budget = float(hang["limits"].split("time budget ")[1].split(" s")[0])
     assert hang["seconds"] < budget + 30
+
+
+def test_faked_notebook_outputs_earn_nothing_without_the_hidden_tests(graded):
+    """The faking kernel did print what the solution printed (every notebook check passed);
+    the notebook items still earn nothing, because the hidden tests of their functions,
+    judged outside the sandbox, failed."""
+    result = graded["results"]["fake_notebook_outputs"]
+    notebook_items = [i for i in result["items"] if i["id"] in ("nb_dropout", "nb_bn", "own")]
+    for item in notebook_items:
+        assert item["checks"] and item["passed"] == item["checks"], item
+        assert item["points"] == 0, item
+        gates = [f["check"] for f in item["failures"] if f["check"].startswith("gate:")]
+        assert gates, item

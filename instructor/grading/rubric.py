@@ -23,6 +23,28 @@ A rubric *item* is a named group of checks worth some points::
     functions = ["batchnorm_backward"]      # student functions it exercises (feedback hint)
     all_or_nothing = true                   # optional: points only when every check passed
 
+**Notebook items are gated by the hidden tests.** A notebook's outputs come from the student's
+code running in the sandbox, and that code can print whatever the notebook is expected to
+print (a stub that detects the Jupyter kernel and prints the PASS lines). So an item with
+``notebook`` or ``own_notebook`` earns its points only when, besides its own checks, every
+hidden test of every function it lists passed: those verdicts are decided in the trusted
+verdict process (:mod:`instructor.grading.verdicts`), which the student's code cannot reach.
+The hidden tests of a function come from the ``[function_tests]`` table::
+
+    [function_tests]
+    dropout_forward = ["tests/test_layers.py::test_dropout_seed*"]   # node-id patterns
+    "FullyConnectedNet.loss" = ["tests/test_fc_net.py::test_initial_loss_*"]
+
+and, for a function the table does not name, from the hidden-test items that list it (the
+union of their ``tests``). An own-notebook item without ``functions`` is gated by the
+functions of the reference-notebook items of the same notebook. Given functions (``[release]
+given``) are not gated. A notebook item that lists no function is not gated (and can be
+faked); a function a notebook item lists with no hidden test at all is a rubric error. The
+gating tests are run even when no item scores them. A gate that fails makes the item earn 0;
+when that is what cost the points (its own checks passed, at least some), the item's note
+says so and one failure ``gate:<function>`` per function names the hidden tests that failed,
+by id.
+
 Partial credit is the default: an item earns its points times the fraction of its checks that
 passed, so one failed check of six costs a sixth of the item, not all of it (issue 14). An
 item with ``all_or_nothing = true`` earns its points only when every check passed. (The older
@@ -46,9 +68,10 @@ reference solution takes, measured before grading, see
 hidden tests need besides the test files, e.g. reference fixtures) and ``[release]``
 (``given``: the student functions that ship implemented, see instructor/given.py; an item
 whose ``functions`` are all given is dropped from grading, :attr:`Rubric.dropped`, and the
-maximum score shrinks by its points).
+maximum score shrinks by its points) and ``[function_tests]`` (above).
 """
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -107,6 +130,7 @@ class Rubric:
     source: str = "<dict>"
     given: tuple = ()     # [release] given: functions that ship implemented
     dropped: tuple = ()   # the items not graded because all their functions are given
+    function_tests: dict = field(default_factory=dict)   # function -> hidden-test patterns
 
     @property
     def max_score(self):
@@ -123,7 +147,14 @@ class Rubric:
 
     @property
     def needs_tests(self):
-        return any(i.tests for i in self.items)
+        return any(i.tests or self.gate(i) for i in self.items)
+
+    def gate(self, item):
+        """The functions whose hidden tests must all pass for notebook ``item`` to earn its
+        points (see the module docstring); () for a hidden-test item."""
+        if not (item.notebook or item.own_notebook):
+            return ()
+        return tuple(f for f in item.functions if f not in self.given)
 
     @property
     def reference_notebooks(self):
@@ -149,6 +180,7 @@ class Rubric:
                        "budget_factor": self.budget_factor},
             "files": {"notebooks": list(self.notebooks),
                       "hidden_support": list(self.hidden_support)},
+            "function_tests": {f: list(p) for f, p in self.function_tests.items()},
         }
 
 
@@ -183,7 +215,8 @@ def _all_or_nothing(raw, where, source):
 
 def from_dict(data, source="<dict>"):
     """Validate a parsed rubric (the TOML as a dict) and return a :class:`Rubric`."""
-    _unknown(data, {"item", "limits", "files", "release"}, "the top level", source)
+    _unknown(data, {"item", "limits", "files", "release", "function_tests"}, "the top level",
+             source)
     try:
         given = given_mod.from_table(data.get("release", {}), source)
     except given_mod.GivenError as exc:
@@ -221,6 +254,7 @@ def from_dict(data, source="<dict>"):
         items.append(item)
     if not items:
         raise RubricError(f"{source}: no [[item]] tables: a rubric needs at least one item")
+    items = _own_functions(items, given)
     dropped = tuple(i for i in items if given_mod.drops_item(i.functions, given))
     items = [i for i in items if i not in dropped]
     if not items:
@@ -255,7 +289,42 @@ def from_dict(data, source="<dict>"):
             if nb not in rubric.notebooks:
                 raise RubricError(f"{source}: item {item.id}: notebook {nb!r} is not in "
                                   f"[files] notebooks {list(rubric.notebooks)}")
+    rubric.function_tests = _function_tests(data.get("function_tests", {}), rubric, source)
     return rubric
+
+
+def _own_functions(items, given):
+    """An own-notebook item without ``functions`` gets the (non-given) functions of the
+    reference-notebook items of its notebook: its outputs come from the same code."""
+    out = []
+    for item in items:
+        if item.own_notebook and not item.functions:
+            names = [f for i in items if i.notebook == item.own_notebook
+                     for f in i.functions if f not in given]
+            item = dataclasses.replace(item, functions=tuple(dict.fromkeys(names)))
+        out.append(item)
+    return out
+
+
+def _function_tests(table, rubric, source):
+    """The hidden-test patterns of every gated function: ``[function_tests]``, else the tests
+    of the hidden-test items that list the function."""
+    if not isinstance(table, dict):
+        raise RubricError(f"{source}: [function_tests] must be a table of function = [node-id "
+                          f"patterns], got {table!r}")
+    resolved = {f: _strings(p, f, "[function_tests]", source) for f, p in table.items()}
+    for item in rubric.items:
+        for f in rubric.gate(item):
+            if f not in resolved:
+                resolved[f] = tuple(dict.fromkeys(
+                    p for i in rubric.items if f in i.functions for p in i.tests))
+            if not resolved[f]:
+                raise RubricError(
+                    f"{source}: item {item.id} lists {f!r}, which no hidden test checks: a "
+                    "notebook item earns its points only when the hidden tests of its "
+                    f"functions pass; add {f!r} = [node-id patterns] to [function_tests] or "
+                    "to the functions of a hidden-test item")
+    return resolved
 
 
 def load(path=DEFAULT_RUBRIC):
@@ -361,6 +430,8 @@ def matches(test_id, pattern):
 def selected_tests(rubric, test_ids):
     """The hidden test ids some item uses (only those are run: the others earn nothing)."""
     patterns = [p for item in rubric.items for p in item.tests]
+    patterns += [p for item in rubric.items for f in rubric.gate(item)
+                 for p in rubric.function_tests[f]]
     return [t for t in test_ids if any(matches(t, p) for p in patterns)]
 
 
@@ -372,6 +443,27 @@ def item_points(item, passed, counted):
     if item.all_or_nothing:
         return item.points if passed == counted else 0.0
     return item.points * passed / counted
+
+
+def gate_failures(rubric, item, outcomes):
+    """One ``gate:<function>`` failure per function of notebook ``item`` whose hidden tests
+    (trusted verdicts: ``test:`` outcomes) did not all pass or did not run."""
+    failures = []
+    for f in rubric.gate(item):
+        patterns = rubric.function_tests.get(f, ())
+        ids = sorted(c for c in outcomes if c.startswith("test:")
+                     and any(matches(c[len("test:"):], p) for p in patterns))
+        bad = [c[len("test:"):] for c in ids
+               if not outcomes[c]["passed"] or outcomes[c].get("skipped")]
+        if not ids:
+            message = f"no hidden test of {f} ran"
+        elif bad:
+            message = (f"{len(bad)} of the {len(ids)} hidden tests of {f} failed: "
+                       + ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else ""))
+        else:
+            continue
+        failures.append({"check": f"gate:{f}", "message": message})
+    return failures
 
 
 def score(rubric, outcomes, reference_nbs):
@@ -398,6 +490,16 @@ def score(rubric, outcomes, reference_nbs):
                                  if out.get("skipped") else message})
         earned = item_points(item, passed, counted)
         note = "" if counted else "no check of this item ran (see the notes)"
+        # only where the gate is what costs the points: an item whose own checks failed
+        # already says why (a stub's notebook cells fail too)
+        closed = gate_failures(rubric, item, outcomes) if earned else []
+        if closed:
+            earned = 0.0
+            failures += closed
+            note = note or ("no points: the hidden tests of " + ", ".join(
+                f["check"][len("gate:"):] for f in closed) + " did not all pass, and "
+                "this item counts only with them (your notebook's outputs alone cannot show "
+                "that your code computed them)")
         results.append({
             "id": item.id, "title": item.title, "points": round(earned, 4),
             "max_points": item.points, "passed": passed, "checks": counted,
