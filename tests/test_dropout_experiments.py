@@ -185,11 +185,8 @@ FOLDING_CELLS = ("1e7b5fef", "305b5edd", "4610be51")
 
 def test_vanilla_checks_pass_with_the_solution():
     printed = run_cells(NOTEBOOK, FOLDING_CELLS, **_namespace(toy_data()))
-    checks = [line for line in printed.splitlines() if line.endswith(("PASS", "network"))
-              or ": PASS" in line or ": FAIL" in line]
-    # the timing claim is a measurement (not asserted here); the five output checks pass
-    outputs = [line for line in checks if "relative error" in line]
-    assert len(outputs) == 5 and all(": PASS" in line for line in outputs), printed
+    verdicts = [line for line in printed.splitlines() if ": PASS" in line or ": FAIL" in line]
+    assert len(verdicts) == 5 and all(": PASS" in line for line in verdicts), printed
 
 
 @pytest.mark.parametrize("planted", [no_rescale_dropout_forward, scaled_test_mode_dropout_forward])
@@ -236,24 +233,6 @@ def run_parts(parts, names):
                 source = source[: source.index(stop)]
             exec(compile(source, cell_id, "exec"), namespace)  # noqa: S102
     return out.getvalue()
-
-
-@pytest.mark.parametrize("timings, verdict", [
-    # the fair comparison, as measured on the 2-core machine under load
-    ({"inverted dropout": 1.44e-1, "vanilla, scaling every activation": 1.34e-1,
-      "vanilla, scaling folded into W2": 1.78e-1}, "PASS"),
-    # the old comparison: one dropout layer, `return x` against a multiply
-    ({"inverted dropout": 3.4e-6, "vanilla, scaling every activation": 2.0e-4,
-      "vanilla, scaling folded into W2": 2.0e-4}, "FAIL"),
-])
-def test_timing_claim_tells_the_fair_comparison_from_the_old_one(timings, verdict):
-    names = {**_namespace(toy_data()), "timings": timings}
-    # the timing cell up to its measurement (its functions and the folded network), then the
-    # claims with the given measurements
-    printed = run_parts([("1e7b5fef", None), ("305b5edd", "timings = "), ("4610be51", None)],
-                        names)
-    line = [row for row in printed.splitlines() if row.startswith("with the scaling folded")]
-    assert len(line) == 1 and f": {verdict}" in line[0], printed
 
 
 # 6c: batchnorm with dropout. Trained once per planted variant, on the toy problem.
