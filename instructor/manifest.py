@@ -96,6 +96,7 @@ TOOLING_TESTS = (
     "tests/redteam/*",
     "tests/test_run_notebooks.py",
     "tests/test_notebook_plants.py",
+    "tests/test_dropout_experiments.py",
     "tests/test_bench*.py",
     "tests/test_ci.py",
     "tests/test_gradescope.py",
