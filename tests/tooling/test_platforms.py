@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ("Dropout.ipynb", "BatchNormalization.ipynb")
 TARBALL = Path(os.environ.get("CIFAR10_TARBALL")
                or Path.home() / ".cache/cs231n-cifar10-mirror/cifar-10-python.tar.gz")

@@ -21,7 +21,7 @@ from instructor import release, sections
 from instructor.grading import report
 from instructor.grading import rubric as rubric_mod
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 BLOCKS = ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss",
           "svm_loss", "sgd_momentum", "rmsprop", "adam"]
@@ -143,13 +143,13 @@ given = {given}
 [[item]]
 id = "affine_relu"
 points = 4
-tests = ["tests/test_layers.py::test_affine_*", "tests/test_layers.py::test_relu_*"]
+tests = ["tests/hidden/test_layers.py::test_affine_*", "tests/hidden/test_layers.py::test_relu_*"]
 functions = ["affine_forward", "affine_backward", "relu_forward", "relu_backward"]
 
 [[item]]
 id = "dropout"
 points = 6
-tests = ["tests/test_layers.py::test_dropout_*"]
+tests = ["tests/hidden/test_layers.py::test_dropout_*"]
 functions = ["dropout_forward", "dropout_backward"]
 
 [[item]]

@@ -15,7 +15,7 @@ from instructor.grading import inline, report, sandbox, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import SubmissionError, read_submission
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 

@@ -28,7 +28,7 @@ from instructor import leaks, makefile, manifest, markers, references, release, 
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
@@ -227,9 +227,9 @@ def make_source(root):
         "assignment/mod.py": MOD,
         "assignment/secret_key.py": '"""Answer key. INSTRUCTOR ONLY."""\nKEY = 42\n',
         "instructor/tool.py": '"""Tool."""\n',
-        "tests/test_public_thing.py": '"""Public."""\n\n\ndef test_x():\n    assert 1\n',
-        "tests/test_layers.py": '"""Hidden: uses tests/fixtures/reference.npz."""\n',
-        "tests/test_markers.py": '"""Tooling."""\n',
+        "tests/public/test_public_thing.py": '"""Public."""\n\n\ndef test_x():\n    assert 1\n',
+        "tests/hidden/test_layers.py": '"""Hidden: uses tests/fixtures/reference.npz."""\n',
+        "tests/tooling/test_markers.py": '"""Tooling."""\n',
         "tests/fixtures/reference.npz": "answers",
         "datasets/README.md": "Data goes here.\n",
         "datasets/cifar-10-batches-py/data_batch_1": "pixels",
@@ -267,7 +267,6 @@ def synthetic(tmp_path, monkeypatch):
         "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
         "Model.loss": sections.Where("Demo.ipynb", "Tuning", "fc_net"),
     })
-    monkeypatch.setattr(manifest, "PUBLIC_TESTS", ("tests/test_public_*.py",))
     return make_source(tmp_path / "src")
 
 
@@ -280,7 +279,7 @@ def test_synthetic_student_release_ships_the_right_files(synthetic, tmp_path):
         "datasets/README.md",
         "notebooks/Demo.ipynb",
         "scripts/run.sh",
-        "tests/test_public_thing.py",
+        "tests/public/test_public_thing.py",
     ]
     assert build.stubs == 5  # 2 in mod.py, 2 notebook code cells, 1 answer
     root = build.root
@@ -553,7 +552,7 @@ def test_shipped_file_pointing_at_left_out_fixture_stops_the_release(synthetic, 
     "python -m bench --quick",
     "python -m instructor grade submissions/",
     "./.ci/run",
-    "pytest tests/test_layers.py",
+    "pytest tests/hidden/test_layers.py",
     "ls tests/fixtures/",
 ])
 def test_shipped_file_mentioning_left_out_material_stops_the_release(synthetic, tmp_path, line):
@@ -661,8 +660,8 @@ def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
     assert_notebooks_cleared(real_student.root)
     shipped = set(real_student.files)
-    for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py",
-                     ".git"):
+    for left_out in ("instructor/__init__.py", "tests/tooling/test_release.py",
+                     "tests/hidden/test_layers.py", ".git"):
         assert left_out not in shipped
     assert not any(f.startswith(("tests/fixtures/", "instructor/")) for f in shipped)
     for needed in ("assignment/collect.py", "assignment/public_checks.py",
@@ -875,7 +874,7 @@ def test_real_solution_release_passes_the_unit_tests(real_solution, tmp_path):
                            for p in (REPO / "tests/fixtures").rglob("*") if p.is_file()]]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, root / rel)
-    shipped_tests = [f for f in real_solution.files if f.startswith("tests/test_")]
+    shipped_tests = [f for f in real_solution.files if f.startswith("tests/public/test_")]
     tests = sorted({*hidden, *shipped_tests})
     env = {**os.environ, **_data_env()}
     out = subprocess.run([PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
@@ -889,7 +888,7 @@ def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_s
     """The student release with every function a TODO (given = []) and the solution copied
     back in (release.fill_in) runs the solution notebooks to their committed outputs. (The
     filled code is the solution release's, byte for byte, in both configurations:
-    tests/test_release_given.py; so this one run covers both.)"""
+    tests/tooling/test_release_given.py; so this one run covers both.)"""
     root = release.build_student(REPO, tmp_path / "student", given=[]).root
     release.fill_in(REPO, root, given=[])
     for rel in REAL_NOTEBOOKS:

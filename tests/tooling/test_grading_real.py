@@ -27,7 +27,7 @@ from instructor.grading import job, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

@@ -13,7 +13,7 @@ from assignment import collect
 from assignment.collect import CollectError
 from instructor import markers
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _notebook(counts, error_at=None):

@@ -10,7 +10,7 @@ import pytest
 
 from tools import run_notebooks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_notebook(path, *sources):

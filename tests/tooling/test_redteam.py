@@ -1,6 +1,6 @@
 """Red-team suite (INSTRUCTOR ONLY): every attack of issue 11, graded like a real run.
 
-Each module ``tests/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
+Each module ``tests/tooling/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
 (turns an all-stubs submission folder -- ``assignment/<the student's files>`` and
 ``notebooks/<the rubric's notebooks>``, here the mini notebook of test_grading.py, not run --
 into the attack), optionally ``NAMES`` (the submission ids to plant it under) and ``EARNS``
@@ -29,8 +29,8 @@ from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = sorted((REPO / "tests" / "redteam").glob("*.py"))
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = sorted((Path(__file__).parent / "redteam").glob("*.py"))
 pytestmark = pytest.mark.slow
 
 # all_or_nothing on every item, as in test_grading.py: the lean rubric scores a few tests of
@@ -53,8 +53,8 @@ hidden_support = ["tests/fixtures"]
 id = "t_bn"
 title = "Batchnorm (hidden tests)"
 points = 3
-tests = ["tests/test_layers.py::test_batchnorm_gradients*",
-         "tests/test_layers.py::test_batchnorm_running_*"]
+tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
+         "tests/hidden/test_layers.py::test_batchnorm_running_*"]
 functions = ["batchnorm_forward", "batchnorm_backward"]
 all_or_nothing = true
 
@@ -62,8 +62,9 @@ all_or_nothing = true
 id = "t_dropout"
 title = "Dropout (hidden tests)"
 points = 2
-tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
-         "tests/test_layers.py::test_dropout_gradients*"]
+tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
+         "tests/hidden/test_layers.py::test_dropout_p1*",
+         "tests/hidden/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
 all_or_nothing = true
 
@@ -71,8 +72,9 @@ all_or_nothing = true
 id = "t_net"
 title = "Network with batchnorm (hidden tests)"
 points = 2
-tests = ["tests/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
-         "tests/test_fc_net.py::test_parameters_*", "tests/test_fc_net.py::test_weights_*"]
+tests = ["tests/hidden/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
+         "tests/hidden/test_fc_net.py::test_parameters_*",
+         "tests/hidden/test_fc_net.py::test_weights_*"]
 functions = ["FullyConnectedNet.__init__", "FullyConnectedNet.loss"]
 all_or_nothing = true
 
@@ -213,7 +215,7 @@ def test_every_report_names_the_isolation_and_the_budget(graded):
 
 
 def test_no_hidden_test_source_reaches_a_student_visible_report(graded):
-    hidden = (REPO / "tests" / "test_layers.py").read_text()
+    hidden = (REPO / "tests" / "hidden" / "test_layers.py").read_text()
     snippets = [ln.strip() for ln in hidden.splitlines()
                 if len(ln.strip()) > 30 and not ln.strip().startswith(("#", '"', "from", "import"))]
     for p in [*(graded["out"] / "feedback").glob("*.md"),
