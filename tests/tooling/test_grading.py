@@ -36,6 +36,7 @@ from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 STUDENT_FILES = ["assignment/layers.py", "assignment/layer_utils.py", "assignment/fc_net.py",
                  "assignment/optim.py", "assignment/solver.py"]
 

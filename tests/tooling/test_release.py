@@ -327,6 +327,7 @@ def test_synthetic_solution_release(synthetic, tmp_path):
     assert build.notes
 
 
+@pytest.mark.slow
 def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, monkeypatch):
     a = release.build_all(synthetic, tmp_path / "a", execute=False)
     b = release.build_all(synthetic, tmp_path / "b", execute=False)
@@ -341,6 +342,7 @@ def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, m
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+@pytest.mark.slow
 def test_synthetic_solution_release_executed_twice_is_identical(synthetic, tmp_path):
     a = release.build_solution(synthetic, tmp_path / "a", execute=True)
     nb = release.read_notebook(a.root / "notebooks/Demo.ipynb")
@@ -643,18 +645,18 @@ def _require_real_repo():
 
 
 @pytest.fixture(scope="module")
-def real_student(tmp_path_factory):
-    _require_real_repo()
-    return release.build_student(REPO, tmp_path_factory.mktemp("real") / "student")
+def real_student(student_release):
+    """The session's student release (tests/tooling/conftest.py)."""
+    return student_release
 
 
 @pytest.fixture(scope="module")
-def real_solution(tmp_path_factory):
-    _require_real_repo()
-    return release.build_solution(REPO, tmp_path_factory.mktemp("real") / "solution",
-                                  execute=False)
+def real_solution(solution_release):
+    """The session's solution release (tests/tooling/conftest.py)."""
+    return solution_release
 
 
+@pytest.mark.slow
 def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert real_student.stubs > 20
     assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
@@ -675,6 +677,7 @@ def _without_markers(text):
     return "".join(keep)
 
 
+@pytest.mark.slow
 def test_real_solution_release_is_the_source_without_marker_lines(real_solution):
     """So the source's own nbval and unit-test runs carry over to the solution release."""
     checked = 0
@@ -702,6 +705,7 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
     assert (real_solution.root / "notebooks/Dropout.html").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_real_round_trip_reproduces_the_source(real_student):
     assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
 
@@ -716,6 +720,7 @@ def _ruff(root, *args):
                            *args], cwd=root, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tree", ["real_student", "real_solution"])
 def test_real_release_is_ruff_clean(tree, request):
     """`make lint` passes on the starting code: the stubs leave no undefined name, unused local
@@ -737,6 +742,7 @@ def _make_targets(text):
     return [t for r in makefile.rules(text) for t in r.targets if not t.startswith((".", "$"))]
 
 
+@pytest.mark.slow
 def test_real_makefile_ships_without_targets_that_need_left_out_files(real_student,
                                                                       real_solution):
     text = (real_student.root / "Makefile").read_text()
@@ -751,6 +757,7 @@ def test_real_makefile_ships_without_targets_that_need_left_out_files(real_stude
                 assert prefix not in line and f"-m {module}" not in line, (rule.targets, line)
 
 
+@pytest.mark.slow
 def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(real_student):
     if shutil.which("make") is None:
         pytest.fail("GNU make is not installed: the Makefile is the students' entry point")
@@ -764,6 +771,7 @@ def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(rea
         assert not said, (target, said)
 
 
+@pytest.mark.slow
 def test_real_generating_twice_gives_identical_bytes(real_student, real_solution, tmp_path):
     again = release.build_student(REPO, tmp_path / "student")
     assert tree_digest(again.root) == tree_digest(real_student.root)
@@ -781,6 +789,7 @@ def test_collect_lists_the_files_with_regions():
     assert set(collect.NOTEBOOKS) == set(REAL_NOTEBOOKS)
 
 
+@pytest.mark.slow
 def test_real_student_release_imports_and_reports_every_part_not_implemented(real_student):
     """Every check of a part with a TODO says TODO; the parts whose functions are all given
     (they ship implemented) pass."""
@@ -806,6 +815,7 @@ def test_real_student_release_imports_and_reports_every_part_not_implemented(rea
         assert status == ("TODO" if part in todo_parts else "PASS"), out.stdout
 
 
+@pytest.mark.slow
 def test_real_every_stub_raises_its_message_when_reached(real_student, real_solution, tmp_path):
     """For each stubbed function F: a tree that is the solution except F is stubbed (with the
     student release's exact stub) reaches F's stub from F's public checks."""
@@ -847,7 +857,7 @@ def test_real_every_stub_raises_its_message_when_reached(real_student, real_solu
 
 def _data_env():
     if not DATA.is_dir():
-        pytest.fail(f"CIFAR-10 is missing at {DATA}: run `make data` first")
+        pytest.skip(f"needs CIFAR-10, which is not at {DATA}: run `make data` first")
     return {"CIFAR10_DIR": str(DATA)}
 
 
@@ -901,6 +911,7 @@ def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_s
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_cli_release_student_only(tmp_path):
     _require_real_repo()
     out = subprocess.run([PY, "-m", "instructor", "release", "--out", str(tmp_path / "dist"),

@@ -28,6 +28,7 @@ from instructor.grading import sandbox, steps
 from instructor.grading.workspace import SANITIZER, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 PY = sys.executable
 NOBODY = 65534
 MODES = ["root", "unprivileged"]
