@@ -11,7 +11,11 @@ as ``build_kit(..., release_dir=...)`` does.
 - ``student_release``: ``release.build_student`` of this repository with the configured given
   list (instructor/rubric.toml) -- a ``Build`` (``.root``, ``.files``, ``.stubs``);
 - ``solution_release``: ``release.build_solution`` with the committed notebook outputs (not
-  re-executed) and their HTML.
+  re-executed) and their HTML;
+- ``mini_reference``: the mini notebook of the end-to-end grading tests (test_grading's
+  ``mini_notebook``) executed with the solution, as a dict: the reference notebook of their
+  kits (test_grading, test_redteam). A new lean end-to-end grading test can build its kit from
+  it and ``fake_release`` in the same way.
 """
 
 from pathlib import Path
@@ -43,3 +47,10 @@ def solution_release(tmp_path_factory):
     _require_real_repo()
     return release.build_solution(REPO, tmp_path_factory.mktemp("shared-release") / "solution",
                                   execute=False)
+
+
+@pytest.fixture(scope="session")
+def mini_reference(tmp_path_factory):
+    from test_grading import execute, mini_notebook  # tests/tooling is on sys.path
+
+    return execute(mini_notebook(), {}, tmp_path_factory.mktemp("mini-reference"))

@@ -280,14 +280,14 @@ def listener():
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, listener):
+def setup(tmp_path_factory, listener, mini_reference):
     """Kit, rubric and the fixture submissions (one folder of zips and folders)."""
     tmp = tmp_path_factory.mktemp("grading")
     rub_path = tmp / "rubric.toml"
     rub_path.write_text(MINI_RUBRIC)
     rub = rubric_mod.load(rub_path)
     sol = solution_files()
-    reference = execute(mini_notebook(), {}, tmp / "exec-ref")
+    reference = mini_reference   # tests/tooling/conftest.py
     (tmp / "refs").mkdir()
     (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
     shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")

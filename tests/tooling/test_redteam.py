@@ -121,13 +121,13 @@ def tree_digest(root):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    from test_grading import STUDENT_FILES, execute, fake_release, mini_notebook, stub_regions
+def graded(tmp_path_factory, mini_reference):
+    from test_grading import STUDENT_FILES, fake_release, mini_notebook, stub_regions
 
     tmp = tmp_path_factory.mktemp("redteam")
     (tmp / "rubric.toml").write_text(RUBRIC)
     rub = rubric_mod.load(tmp / "rubric.toml")
-    reference = execute(mini_notebook(), {}, tmp / "exec-ref")
+    reference = mini_reference   # tests/tooling/conftest.py
     (tmp / "refs").mkdir()
     (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
     shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
