@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 
-.PHONY: setup data run test lint clean
+.PHONY: setup data run test test-fast lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanit
 
 test: data                            ## every test: unit tests and nbval of both notebooks
 	$(PY) -m pytest tests $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
+
+test-fast: setup                      ## every test but the end-to-end ones (marked slow); no notebooks
+	$(PY) -m pytest tests -m "not slow"
 
 lint: setup
 	$(PY) -m ruff check .

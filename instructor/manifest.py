@@ -15,17 +15,17 @@ hidden tests and the tool are reused next term):
 - reference fixtures that give answers away (``tests/fixtures/``: the reference ``.npz`` and the
   script that makes it);
 - every file whose first line, or whose module docstring, contains ``INSTRUCTOR ONLY``;
-- the tests listed below as HIDDEN (they grade student code against reference answers, the
+- the tests in ``tests/hidden/`` (they grade student code against reference answers, the
   fixtures or hand-written formulas such as test_optim's Adam, so shipping them would give the
-  answers away; instructor/grading runs them) or TOOLING (they test the instructor tools and
-  the source repository).
+  answers away; instructor/grading runs them) and ``tests/tooling/`` (they test the instructor
+  tools and the source repository).
 
-Tests that ship (PUBLIC) are those that are meaningful against the stubs: they test given code
-(data loading, the gradient checker, the solver, the notebook check helper) or the student's
-functions through properties and numerical gradients without any reference answers, so a
-student sees them fail with NotImplementedError first and pass once the code is right. Every
-file in ``tests/`` must be classified here; an unclassified one stops the release (so that a new
-test file never ships, or stays hidden, by accident).
+Tests that ship (``tests/public/``) are those that are meaningful against the stubs: they test
+given code (data loading, the gradient checker, the solver, the notebook check helper) or the
+student's functions through properties and numerical gradients without any reference answers,
+so a student sees them fail with NotImplementedError first and pass once the code is right.
+Every file in ``tests/`` must sit in one of these folders (or be shared support); any other
+stops the release (so that a new test file never ships, or stays hidden, by accident).
 """
 
 # Directory names left out wherever they occur.
@@ -65,43 +65,18 @@ DATASET_FILES = frozenset({"datasets/get_datasets.sh", "datasets/README.md"})
 # The marker that makes a file instructor-only (first line or module docstring).
 INSTRUCTOR_ONLY = "INSTRUCTOR ONLY"
 
-# Test files, by fnmatch pattern on the relative POSIX path.
-PUBLIC_TESTS = (
-    "tests/__init__.py",
-    "tests/conftest.py",
-    "tests/cifar_fixtures.py",
-    "tests/test_datasets.py",
-    "tests/test_data_utils.py",
-    "tests/test_gradient_check.py",
-    "tests/test_notebook_checks.py",
-    "tests/test_solver.py",
-)
-HIDDEN_TESTS = (
-    "tests/test_layers.py",
-    "tests/test_layer_utils.py",
-    "tests/test_fc_net.py",
-    "tests/test_optim.py",
-    "tests/test_solver_step.py",
-    "tests/test_experiments.py",
-    "tests/test_batchnorm*.py",
-)
-TOOLING_TESTS = (
-    "tests/test_markers.py",
-    "tests/test_release*.py",
-    "tests/test_collect.py",
-    "tests/test_public_checks.py",
-    "tests/test_grading*.py",
-    "tests/test_sandbox.py",
-    "tests/test_redteam.py",
-    "tests/redteam/*",
-    "tests/test_run_notebooks.py",
-    "tests/test_notebook_plants.py",
-    "tests/test_dropout_experiments.py",
-    "tests/test_bench*.py",
-    "tests/test_ci.py",
-    "tests/test_gradescope.py",
-    "tests/test_platforms.py",
-)
+# Test files, by folder: tests/ splits by audience. Shared support (tests/conftest.py,
+# tests/cifar_fixtures.py) sits at the top and ships; tests/fixtures/ is private (above).
+PUBLIC_TEST_DIR = "tests/public/"     # ships: meaningful against the stubs
+HIDDEN_TEST_DIR = "tests/hidden/"     # grading only: instructor/grading runs them
+TOOLING_TEST_DIR = "tests/tooling/"   # the release, grading, data and CI tools
+SHARED_TEST_FILES = ("tests/__init__.py", "tests/conftest.py", "tests/cifar_fixtures.py")
+
+# The same as fnmatch patterns on the relative POSIX path (fnmatch's * crosses "/"), for
+# instructor/release.py.
+PUBLIC_TESTS = (PUBLIC_TEST_DIR + "*", *SHARED_TEST_FILES)
+HIDDEN_TESTS = (HIDDEN_TEST_DIR + "*",)
+TOOLING_TESTS = (TOOLING_TEST_DIR + "*",)
 
 # Text that must not appear in a shipped file, besides the mentions of the private paths, the
 # hidden and tooling tests and the INSTRUCTOR ONLY files (instructor/references.py): names of

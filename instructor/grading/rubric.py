@@ -3,7 +3,7 @@
 A *check* is one pass/fail outcome of a grading run, named by a check id:
 
 * ``test:<pytest node id>`` -- one hidden unit test, e.g.
-  ``test:tests/test_layers.py::test_batchnorm_backward``;
+  ``test:tests/hidden/test_layers.py::test_batchnorm_backward``;
 * ``ref:<notebook>::Cell <n>`` -- code cell ``n`` (0-based, code cells only, as nbval counts)
   of a reference notebook, run by nbval against the student's code;
 * ``own:<notebook>::Cell <n>`` -- code cell ``n`` of the student's own notebook, re-run by
@@ -15,7 +15,7 @@ A rubric *item* is a named group of checks worth some points::
     id = "bn_backward"                      # column name in grades.csv
     title = "Batch normalization backward"  # shown in feedback
     points = 6
-    tests = ["tests/test_layers.py::test_batchnorm_backward*"]   # node ids; * and ? only
+    tests = ["tests/hidden/test_layers.py::test_batchnorm_backward*"]   # node ids; * and ? only
     notebook = "BatchNormalization.ipynb"   # reference notebook ...
     sections = ["Batch normalization: backward"]   # ... cells under these headings ("*": all)
     exclude = ["summary()"]                 # ... but not cells whose whole source is one of these
@@ -32,8 +32,8 @@ verdict process (:mod:`instructor.grading.verdicts`), which the student's code c
 The hidden tests of a function come from the ``[function_tests]`` table::
 
     [function_tests]
-    dropout_forward = ["tests/test_layers.py::test_dropout_seed*"]   # node-id patterns
-    "FullyConnectedNet.loss" = ["tests/test_fc_net.py::test_initial_loss_*"]
+    dropout_forward = ["tests/hidden/test_layers.py::test_dropout_seed*"]   # node-id patterns
+    "FullyConnectedNet.loss" = ["tests/hidden/test_fc_net.py::test_initial_loss_*"]
 
 and, for a function the table does not name, from the hidden-test items that list it (the
 union of their ``tests``). An own-notebook item without ``functions`` is gated by the

@@ -16,7 +16,7 @@ What counts as a mention:
   used as one: ``-m bench``, ``import bench``, ``from bench... import``, ``bench.sub``
   (``tests.fixtures`` alone);
 - of a left-out file (the hidden and tooling tests, INSTRUCTOR ONLY files): its relative path,
-  ``tests/test_layers.py``;
+  ``tests/hidden/test_layers.py``;
 - the literal strings of manifest.FORBIDDEN_REFERENCES (``reference.npz``).
 
 Not mentions, so that ordinary text passes: a name inside a longer name or path

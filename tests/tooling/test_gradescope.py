@@ -31,7 +31,8 @@ from assignment import collect
 from instructor.gradescope import autograder, bundle
 from instructor.grading import rubric as rubric_mod
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 TARBALL = Path(os.environ.get("CIFAR10_TARBALL")
                or Path.home() / ".cache/cs231n-cifar10-mirror/cifar-10-python.tar.gz")
 LEAN_ITEMS = ("dropout", "bn_backward", "layernorm")
@@ -123,7 +124,7 @@ def test_bundle_holds_scripts_source_and_release_but_no_data(built):
     entries = names(built["zip"])
     for script in bundle.SCRIPTS:
         assert entries[script].external_attr >> 16 & 0o111, f"{script} is not executable"
-    assert "instructor/grading/cli.py" in entries and "tests/test_layers.py" in entries
+    assert "instructor/grading/cli.py" in entries and "tests/hidden/test_layers.py" in entries
     assert not [n for n in entries if n.startswith("datasets/") and n not in
                 ("datasets/README.md", "datasets/get_datasets.sh")]
     assert not [n for n in entries if re.search(r"(^|/)(\.git|\.venv|__pycache__)(/|$)", n)]
@@ -229,6 +230,11 @@ def graded(built, container):
     subs.mkdir()
     for name in ("correct", "stubs", "bug"):
         shutil.copy(zips[name], subs / f"{name}.zip")
+    # the container already graded the reference solution with this release and rubric: its
+    # cached check (keyed by the kit's hash) spares the local run a second one
+    checked = root / "source" / "build" / "gradescope" / "grades" / ".reference"
+    if checked.is_dir():
+        shutil.copytree(checked, tmp / "grades" / ".reference")
     run([sys.executable, "-m", "instructor", "grade", str(subs), "--out", str(tmp / "grades"),
          "--rubric", str(built["rubric"]), "--release", str(release), "--no-progress"], cwd=REPO)
     local = {n: json.loads((tmp / "grades" / "gradescope" / n / "results.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from tools import run_notebooks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_notebook(path, *sources):
@@ -42,6 +42,7 @@ FIGURE = (
 )
 
 
+@pytest.mark.slow
 def test_main_runs_a_notebook_and_writes_notebook_html_and_figures(tmp_path, capsys):
     source = _write_notebook(
         tmp_path / "tiny.ipynb",
@@ -74,6 +75,7 @@ def test_main_runs_a_notebook_and_writes_notebook_html_and_figures(tmp_path, cap
     assert all(not cell.get("outputs") for cell in nbformat.read(source, 4).cells[1:])
 
 
+@pytest.mark.slow
 def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path, capsys):
     # Also covers --in-place: the executed notebooks replace the sources.
     failing = _write_notebook(

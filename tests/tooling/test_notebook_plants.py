@@ -16,7 +16,7 @@ import pytest
 
 from assignment import fc_net, gradient_check, layer_utils, layers, notebook_checks, solver
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cell_source(notebook, cell_id):

@@ -28,7 +28,7 @@ from assignment.layers import (
     svm_loss,
 )
 
-REFERENCE = Path(__file__).parent / "fixtures" / "reference.npz"
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "reference.npz"
 
 
 def numeric_grads(forward, inputs, dout):

@@ -13,7 +13,7 @@ from assignment import collect
 from assignment.collect import CollectError
 from instructor import markers
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _notebook(counts, error_at=None):
@@ -49,6 +49,7 @@ def _write_nb(root, rel, nb):
     (root / rel).write_text(json.dumps(nb))
 
 
+@pytest.mark.slow
 def test_collect_writes_code_notebooks_and_html(student_root, tmp_path, monkeypatch):
     monkeypatch.setattr(collect.shutil, "which", lambda name: None)
     lines = []
@@ -93,6 +94,7 @@ def test_notebooks_must_be_run_top_to_bottom(student_root, tmp_path, counts, err
     assert f"notebooks/BatchNormalization.ipynb: {expected}" in str(info.value)
 
 
+@pytest.mark.slow
 def test_allow_incomplete_hands_in_with_warnings(student_root, tmp_path):
     _write_nb(student_root, "notebooks/Dropout.ipynb", _notebook([1, 2, None], error_at=1))
     lines = []
@@ -144,6 +146,7 @@ def test_notebook_problems_accepts_a_clean_run_and_ignores_empty_cells(tmp_path)
     assert collect.notebook_problems(path)[0].startswith("cannot be read as a notebook")
 
 
+@pytest.mark.slow
 def test_unimplemented_functions_are_a_loud_warning(student_root, tmp_path):
     stub = "".join(markers.code_stub("    ", "adam: not implemented yet; see ..."))
     path = student_root / "assignment/optim.py"
@@ -154,6 +157,7 @@ def test_unimplemented_functions_are_a_loud_warning(student_root, tmp_path):
     assert "  - assignment/optim.py: adam" in lines
 
 
+@pytest.mark.slow
 def test_a_function_with_several_stubs_is_listed_once(student_root, tmp_path):
     stub = "".join(markers.code_stub("    ", "adam: not implemented yet; see ..."))
     other = "".join(markers.code_stub("    ", "rmsprop: not implemented yet; see ..."))
@@ -166,6 +170,7 @@ def test_a_function_with_several_stubs_is_listed_once(student_root, tmp_path):
     assert listed == ["  - assignment/optim.py: adam", "  - assignment/optim.py: rmsprop"]
 
 
+@pytest.mark.slow
 def test_pdf_without_its_tools_is_a_loud_error(student_root, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(CollectError, match="could not render notebooks/Dropout.ipynb as PDF"):
@@ -173,6 +178,7 @@ def test_pdf_without_its_tools_is_a_loud_error(student_root, tmp_path, monkeypat
     assert not (tmp_path / "sub.zip").exists()
 
 
+@pytest.mark.slow
 def test_collect_submission_script(student_root, tmp_path):
     shutil.copy2(REPO / "collectSubmission.sh", student_root / "collectSubmission.sh")
     shutil.copytree(REPO / "assignment", student_root / "assignment", dirs_exist_ok=True,

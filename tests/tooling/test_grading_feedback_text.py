@@ -14,7 +14,7 @@ from instructor import fairness
 from instructor.grading import feedback_text as ft
 from instructor.grading import rubric
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {name: json.loads((REPO / "notebooks" / name).read_text())
              for name in ("Dropout.ipynb", "BatchNormalization.ipynb")}
 
@@ -22,7 +22,7 @@ NOTEBOOKS = {name: json.loads((REPO / "notebooks" / name).read_text())
 def _traceback(function):
     """What a hidden test's failure looks like when the student's function is a stub."""
     return "\n".join(
-        ["tests/test_layers.py:312: in test_x", "    out, cache = f(x, param)",
+        ["tests/hidden/test_layers.py:312: in test_x", "    out, cache = f(x, param)",
          *[f"assignment/layers.py:{n}: in helper\n    y = g(x)" for n in range(20)],
          "E   NotImplementedError: " + function + ": not implemented yet; see notebooks/"
          "Dropout.ipynb, section '1. Dropout forward pass' (check: python -m assignment check "
@@ -92,7 +92,7 @@ def _public_with(monkeypatch, name, planted):
 
 def _item_with_failed_test(test_name):
     return {"id": "x", "title": "Dropout (hidden tests)", "points": 5.0, "max_points": 6.0,
-            "failures": [{"check": f"test:tests/test_layers.py::{test_name}",
+            "failures": [{"check": f"test:tests/hidden/test_layers.py::{test_name}",
                           "message": "E   assert dtype('float64') == <class 'numpy.float32'>\n"
                                      "E   AssertionError: arrays differ\nE    x: array([1.5])"}],
             "note": ""}
@@ -144,8 +144,8 @@ def test_the_unbiased_variance_gets_its_hint(monkeypatch):
         return out, cache
 
     public = _public_with(monkeypatch, "batchnorm_forward", unbiased)
-    failure = {"check": "test:tests/test_layers.py::test_batchnorm_running_averages_and_test_"
-                        "mode", "message": "E   AssertionError: Not equal to tolerance"}
+    failure = {"check": "test:tests/hidden/test_layers.py::test_batchnorm_running_averages_and_"
+                        "test_mode", "message": "E   AssertionError: Not equal to tolerance"}
     assert ft.failure_line(failure, public) == (
         "- hidden test `test_batchnorm_running_averages_and_test_mode`: failed with "
         "AssertionError; hint: use the biased variance (divide by N) for running_var too")

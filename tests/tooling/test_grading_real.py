@@ -27,7 +27,7 @@ from instructor.grading import job, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -43,7 +43,7 @@ def make_zip(path, files):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, request):
     if sandbox.data_dir() is None:
         pytest.skip("CIFAR-10 is not downloaded (make data)")
     # the fixture helpers of the mini cases (tests/ is on sys.path under pytest)
@@ -54,7 +54,10 @@ def graded(tmp_path_factory):
     try:
         from instructor import release
 
-        kit = build_kit(REPO, tmp / "kit", rub)
+        # the session's student release (tests/tooling/conftest.py): the rubric's given list
+        # is the configured one, so it is the release build_kit would build
+        shared = request.getfixturevalue("student_release").root
+        kit = build_kit(REPO, tmp / "kit", rub, release_dir=shared)
     except Exception:   # noqa: BLE001 - the release tool cannot build the tree right now
         release = None
         kit = build_kit(REPO, tmp / "kit", rub, release_dir=fake_release(tmp / "release"))

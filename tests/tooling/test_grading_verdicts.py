@@ -432,7 +432,7 @@ def test_preflight_grades_the_reference_once_per_kit_and_refuses_a_partial_score
     assert preflight.budget(rub, 40.0) == 120.0
 
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------- notebook items gated by the hidden tests

@@ -9,7 +9,7 @@ import pytest
 
 from instructor.release import mentions
 
-PATTERNS = mentions.patterns(["tests/test_layers.py"])
+PATTERNS = mentions.patterns(["tests/hidden/test_layers.py"])
 
 MENTIONS = {
     "\t$(PY) -m bench": "bench/",
@@ -27,7 +27,7 @@ MENTIONS = {
     "python tests/fixtures/make_reference.py": "tests/fixtures/",
     "answers in tests/fixtures": "tests/fixtures/",
     "import tests.fixtures": "tests/fixtures/",
-    "pytest tests/test_layers.py -x": "tests/test_layers.py",
+    "pytest tests/hidden/test_layers.py -x": "tests/hidden/test_layers.py",
     "np.load('reference.npz')": "reference fixture",
 }
 

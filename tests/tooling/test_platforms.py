@@ -28,7 +28,8 @@ import pytest
 
 from tests.cifar_fixtures import require_cifar10
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 NOTEBOOKS = ("Dropout.ipynb", "BatchNormalization.ipynb")
 TARBALL = Path(os.environ.get("CIFAR10_TARBALL")
                or Path.home() / ".cache/cs231n-cifar10-mirror/cifar-10-python.tar.gz")

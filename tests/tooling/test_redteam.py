@@ -1,6 +1,6 @@
 """Red-team suite (INSTRUCTOR ONLY): every attack of issue 11, graded like a real run.
 
-Each module ``tests/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
+Each module ``tests/tooling/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
 (turns an all-stubs submission folder -- ``assignment/<the student's files>`` and
 ``notebooks/<the rubric's notebooks>``, here the mini notebook of test_grading.py, not run --
 into the attack), optionally ``NAMES`` (the submission ids to plant it under), ``EARNS``
@@ -32,8 +32,8 @@ from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = sorted((REPO / "tests" / "redteam").glob("*.py"))
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = sorted((Path(__file__).parent / "redteam").glob("*.py"))
 pytestmark = pytest.mark.slow
 
 # all_or_nothing on every item, as in test_grading.py: the lean rubric scores a few tests of
@@ -56,8 +56,8 @@ hidden_support = ["tests/fixtures"]
 id = "t_bn"
 title = "Batchnorm (hidden tests)"
 points = 3
-tests = ["tests/test_layers.py::test_batchnorm_gradients*",
-         "tests/test_layers.py::test_batchnorm_running_*"]
+tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
+         "tests/hidden/test_layers.py::test_batchnorm_running_*"]
 functions = ["batchnorm_forward", "batchnorm_backward"]
 all_or_nothing = true
 
@@ -65,8 +65,9 @@ all_or_nothing = true
 id = "t_dropout"
 title = "Dropout (hidden tests)"
 points = 2
-tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
-         "tests/test_layers.py::test_dropout_gradients*"]
+tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
+         "tests/hidden/test_layers.py::test_dropout_p1*",
+         "tests/hidden/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
 all_or_nothing = true
 
@@ -74,8 +75,9 @@ all_or_nothing = true
 id = "t_net"
 title = "Network with batchnorm (hidden tests)"
 points = 2
-tests = ["tests/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
-         "tests/test_fc_net.py::test_parameters_*", "tests/test_fc_net.py::test_weights_*"]
+tests = ["tests/hidden/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
+         "tests/hidden/test_fc_net.py::test_parameters_*",
+         "tests/hidden/test_fc_net.py::test_weights_*"]
 functions = ["FullyConnectedNet.__init__", "FullyConnectedNet.loss"]
 all_or_nothing = true
 
@@ -124,13 +126,13 @@ def tree_digest(root):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    from test_grading import execute, fake_release, mini_notebook, stub_regions
+def graded(tmp_path_factory, mini_reference):
+    from test_grading import fake_release, mini_notebook, stub_regions
 
     tmp = tmp_path_factory.mktemp("redteam")
     (tmp / "rubric.toml").write_text(RUBRIC)
     rub = rubric_mod.load(tmp / "rubric.toml")
-    reference = execute(mini_notebook(), {}, tmp / "exec-ref")
+    reference = mini_reference   # tests/tooling/conftest.py
     (tmp / "refs").mkdir()
     (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
     shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
@@ -220,7 +222,7 @@ def test_every_report_names_the_isolation_and_the_budget(graded):
 
 
 def test_no_hidden_test_source_reaches_a_student_visible_report(graded):
-    hidden = (REPO / "tests" / "test_layers.py").read_text()
+    hidden = (REPO / "tests" / "hidden" / "test_layers.py").read_text()
     snippets = [ln.strip() for ln in hidden.splitlines()
                 if len(ln.strip()) > 30 and not ln.strip().startswith(("#", '"', "from", "import"))]
     for p in [*(graded["out"] / "feedback").glob("*.md"),

@@ -27,7 +27,8 @@ from instructor.grading import rubric as rubric_mod
 from instructor.grading import sandbox, steps
 from instructor.grading.workspace import SANITIZER, Workspace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 PY = sys.executable
 NOBODY = 65534
 MODES = ["root", "unprivileged"]
@@ -62,7 +63,7 @@ def in_mode(mode):
 
 def grader_cmd(mode, scenario, **kwargs):
     """The command that runs ``scenario(**kwargs)`` in a grader process of ``mode``."""
-    code = ("import json, sys; from tests import test_sandbox as t; "
+    code = ("import json, sys; from tests.tooling import test_sandbox as t; "
             "print('RESULT ' + json.dumps(getattr(t, sys.argv[1])(**json.loads(sys.argv[2]))))")
     prefix = _unprivileged_prefix() if (mode == "unprivileged" and os.geteuid() == 0) else []
     return [*prefix, PY, "-c", code, scenario, json.dumps(kwargs)]
@@ -614,22 +615,23 @@ def test_without_isolation_untrusted_code_is_refused_unless_unsafe(tmp_path):
     assert res.isolation[0].startswith("UNSAFE: NO ISOLATION")
 
 
-# ------------------------------------- the red-team fixtures (tests/redteam/) are contained
+# ------------------------------------- the red-team fixtures (tests/tooling/redteam/)
 
 # The sandbox layer's attacks (2, 3, 5, 11, 12, 13); the verdict layer's fixtures (attackNN_*)
-# plant code that only means something to the grader: tests/test_redteam.py grades them all.
-REDTEAM = sorted(p.stem for p in (REPO / "tests" / "redteam").glob("*.py")
+# plant code that only means something to the grader: tests/tooling/test_redteam.py grades
+# them all.
+REDTEAM = sorted(p.stem for p in (Path(__file__).parent / "redteam").glob("*.py")
                  if not p.stem.startswith("attack"))
 STUB = "def affine_forward(x, w, b):\n    raise NotImplementedError('affine_forward: stub')\n"
 
 
 @pytest.mark.parametrize("name", REDTEAM)
 def test_redteam_fixture_runs_and_is_contained(name):
-    """Each attack of tests/redteam, planted in a stub, imported in a sandbox: the stub is
-    still a stub, the host's work folder is unchanged, no process of it survives."""
+    """Each attack of tests/tooling/redteam, planted in a stub, imported in a sandbox: the stub
+    is still a stub, the host's work folder is unchanged, no process of it survives."""
     in_mode("root")
     import importlib
-    fixture = importlib.import_module(f"tests.redteam.{name}")
+    fixture = importlib.import_module(f"tests.tooling.redteam.{name}")
     assert fixture.ATTACK.split(":")[0].isdigit() and fixture.__doc__
     scratch, uid = _scratch(), None
     try:

@@ -4,8 +4,8 @@ Speed (the whole file must stay within ~2 minutes on 2 cores): real reference no
 about a minute each under nbval, so these cases are graded against a *mini* reference
 notebook (four code cells calling the real solution's dropout and batchnorm, executed once
 with the solution by the module fixture) and a mini rubric with the real hidden tests
-(tests/test_layers.py, a handful of them), tiny timeouts for the infinite loop, and one
-grading run (2 workers) for all cases. tests/test_grading_real.py grades the correct, the
+(tests/hidden/test_layers.py, a handful of them), tiny timeouts for the infinite loop, and one
+grading run (2 workers) for all cases. tests/tooling/test_grading_real.py grades the correct, the
 wrong-batchnorm and the hand-edited submission against the real notebooks and rubric.
 
 Cases (issue 6): correct; wrong batchnorm backward; every function a stub; an infinite loop
@@ -36,7 +36,8 @@ from instructor.grading import report, runner, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
 MINI_RUBRIC = """
 [limits]
@@ -55,7 +56,7 @@ id = "t_affine"
 title = "Affine layer (hidden tests)"
 points = 2
 all_or_nothing = true
-tests = ["tests/test_layers.py::test_affine_gradients*"]
+tests = ["tests/hidden/test_layers.py::test_affine_gradients*"]
 functions = ["affine_forward", "affine_backward"]
 
 [[item]]
@@ -63,8 +64,8 @@ id = "t_bn"
 title = "Batchnorm backward (hidden tests)"
 points = 3
 all_or_nothing = true
-tests = ["tests/test_layers.py::test_batchnorm_gradients*",
-         "tests/test_layers.py::test_batchnorm_backward_alt*"]
+tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
+         "tests/hidden/test_layers.py::test_batchnorm_backward_alt*"]
 functions = ["batchnorm_backward"]
 
 [[item]]
@@ -72,8 +73,9 @@ id = "t_dropout"
 title = "Dropout (hidden tests)"
 points = 2
 all_or_nothing = true
-tests = ["tests/test_layers.py::test_dropout_seed*", "tests/test_layers.py::test_dropout_p1*",
-         "tests/test_layers.py::test_dropout_gradients*"]
+tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
+         "tests/hidden/test_layers.py::test_dropout_p1*",
+         "tests/hidden/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
 
 [[item]]
@@ -277,14 +279,14 @@ def listener():
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, listener):
+def setup(tmp_path_factory, listener, mini_reference):
     """Kit, rubric and the fixture submissions (one folder of zips and folders)."""
     tmp = tmp_path_factory.mktemp("grading")
     rub_path = tmp / "rubric.toml"
     rub_path.write_text(MINI_RUBRIC)
     rub = rubric_mod.load(rub_path)
     sol = solution_files()
-    reference = execute(mini_notebook(), {}, tmp / "exec-ref")
+    reference = mini_reference   # tests/tooling/conftest.py
     (tmp / "refs").mkdir()
     (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
     shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
@@ -310,8 +312,9 @@ def setup(tmp_path_factory, listener):
     submit("loop", LOOP)
     submit("alloc", ALLOC)
     submit("segfault", SEGFAULT)
-    secrets = [str(REPO / "tests" / "test_layers.py"), str(REPO / "assignment" / "layers.py"),
-               str(kit / "hidden" / "tests" / "test_layers.py")]
+    secrets = [str(REPO / "tests" / "hidden" / "test_layers.py"),
+               str(REPO / "assignment" / "layers.py"),
+               str(kit / "hidden" / "tests" / "hidden" / "test_layers.py")]
     submit("cheat", CHEAT.format(secrets=secrets, port=listener[0]))
     edited = json.loads(ref_text)
     cell = [c for c in edited["cells"] if c["cell_type"] == "code"][1]

@@ -15,7 +15,7 @@ from instructor.grading import inline, report, sandbox, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import SubmissionError, read_submission
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
@@ -61,6 +61,7 @@ def test_sandbox_runs_and_reports_exit_code_and_output(workdir):
     assert res.isolation and res.isolation[0].startswith("processes:")
 
 
+@pytest.mark.slow
 def test_wall_timeout_kills_every_process_even_after_setsid(workdir):
     marker = workdir[0] / "still-alive"
     code = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(3)\n"
@@ -74,6 +75,7 @@ def test_wall_timeout_kills_every_process_even_after_setsid(workdir):
         assert not marker.exists()   # the escaped grandchild died with the namespace
 
 
+@pytest.mark.slow
 def test_cpu_limit_gives_sigxcpu(workdir):
     res = run("while True: pass", workdir, cpu_seconds=1)
     assert res.signal == "SIGXCPU"

@@ -22,7 +22,7 @@ from instructor.grading import report, runner
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 import mistakes  # noqa: E402  (tests/fixtures is no package)
 from test_grading import fake_release, make_zip  # noqa: E402
@@ -44,17 +44,17 @@ hidden_support = ["tests/fixtures"]
 id = "dropout"
 title = "Dropout (hidden tests)"
 points = 4
-tests = ["tests/test_layers.py::test_dropout_seed_gives_cs231n_mask",
-         "tests/test_layers.py::test_dropout_keeps_float32",
-         "tests/test_layers.py::test_dropout_gradients*"]
+tests = ["tests/hidden/test_layers.py::test_dropout_seed_gives_cs231n_mask",
+         "tests/hidden/test_layers.py::test_dropout_keeps_float32",
+         "tests/hidden/test_layers.py::test_dropout_gradients*"]
 functions = ["dropout_forward", "dropout_backward"]
 
 [[item]]
 id = "batchnorm"
 title = "Batch normalization (hidden tests)"
 points = 4
-tests = ["tests/test_layers.py::test_batchnorm_running_averages_and_test_mode",
-         "tests/test_layers.py::test_batchnorm_backward_alt_equals_staged*"]
+tests = ["tests/hidden/test_layers.py::test_batchnorm_running_averages_and_test_mode",
+         "tests/hidden/test_layers.py::test_batchnorm_backward_alt_equals_staged*"]
 functions = ["batchnorm_forward", "batchnorm_backward_alt"]
 """
 

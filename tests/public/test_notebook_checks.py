@@ -8,7 +8,7 @@ import pytest
 
 from assignment import notebook_checks as nc
 
-SANITIZE_CFG = Path(__file__).resolve().parents[1] / "notebooks" / "nbval_sanitize.cfg"
+SANITIZE_CFG = Path(__file__).resolve().parents[2] / "notebooks" / "nbval_sanitize.cfg"
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 ATTACK = "the correct code with renamed __name__s: no hidden test may vanish"
 EARNS = "hidden tests"   # every item with hidden tests at full points
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CODE = '''
 
 softmax_loss.__name__ = "renamed_loss"

@@ -30,7 +30,7 @@ from instructor.markers import MarkerError
 from instructor.release import ReleaseError, leaks, mentions, render, sections, stubs
 from tests.cifar_fixtures import require_cifar10
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
@@ -229,9 +229,9 @@ def make_source(root):
         "assignment/mod.py": MOD,
         "assignment/secret_key.py": '"""Answer key. INSTRUCTOR ONLY."""\nKEY = 42\n',
         "instructor/tool.py": '"""Tool."""\n',
-        "tests/test_public_thing.py": '"""Public."""\n\n\ndef test_x():\n    assert 1\n',
-        "tests/test_layers.py": '"""Hidden: uses tests/fixtures/reference.npz."""\n',
-        "tests/test_markers.py": '"""Tooling."""\n',
+        "tests/public/test_public_thing.py": '"""Public."""\n\n\ndef test_x():\n    assert 1\n',
+        "tests/hidden/test_layers.py": '"""Hidden: uses tests/fixtures/reference.npz."""\n',
+        "tests/tooling/test_markers.py": '"""Tooling."""\n',
         "tests/fixtures/reference.npz": "answers",
         "datasets/README.md": "Data goes here.\n",
         "datasets/cifar-10-batches-py/data_batch_1": "pixels",
@@ -269,7 +269,6 @@ def synthetic(tmp_path, monkeypatch):
         "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
         "Model.loss": sections.Where("Demo.ipynb", "Tuning", "fc_net"),
     })
-    monkeypatch.setattr(manifest, "PUBLIC_TESTS", ("tests/test_public_*.py",))
     return make_source(tmp_path / "src")
 
 
@@ -282,7 +281,7 @@ def test_synthetic_student_release_ships_the_right_files(synthetic, tmp_path):
         "datasets/README.md",
         "notebooks/Demo.ipynb",
         "scripts/run.sh",
-        "tests/test_public_thing.py",
+        "tests/public/test_public_thing.py",
     ]
     assert build.stubs == 5  # 2 in mod.py, 2 notebook code cells, 1 answer
     root = build.root
@@ -330,6 +329,7 @@ def test_synthetic_solution_release(synthetic, tmp_path):
     assert build.notes
 
 
+@pytest.mark.slow
 def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, monkeypatch):
     a = release.build_all(synthetic, tmp_path / "a", execute=False)
     b = release.build_all(synthetic, tmp_path / "b", execute=False)
@@ -344,6 +344,7 @@ def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, m
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+@pytest.mark.slow
 def test_synthetic_solution_release_executed_twice_is_identical(synthetic, tmp_path):
     a = release.build_solution(synthetic, tmp_path / "a", execute=True)
     nb = release.read_notebook(a.root / "notebooks/Demo.ipynb")
@@ -555,7 +556,7 @@ def test_shipped_file_pointing_at_left_out_fixture_stops_the_release(synthetic, 
     "python -m bench --quick",
     "python -m instructor grade submissions/",
     "./.ci/run",
-    "pytest tests/test_layers.py",
+    "pytest tests/hidden/test_layers.py",
     "ls tests/fixtures/",
 ])
 def test_shipped_file_mentioning_left_out_material_stops_the_release(synthetic, tmp_path, line):
@@ -670,25 +671,25 @@ def _require_real_repo():
 
 
 @pytest.fixture(scope="module")
-def real_student(tmp_path_factory):
-    _require_real_repo()
-    return release.build_student(REPO, tmp_path_factory.mktemp("real") / "student")
+def real_student(student_release):
+    """The session's student release (tests/tooling/conftest.py)."""
+    return student_release
 
 
 @pytest.fixture(scope="module")
-def real_solution(tmp_path_factory):
-    _require_real_repo()
-    return release.build_solution(REPO, tmp_path_factory.mktemp("real") / "solution",
-                                  execute=False)
+def real_solution(solution_release):
+    """The session's solution release (tests/tooling/conftest.py)."""
+    return solution_release
 
 
+@pytest.mark.slow
 def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert real_student.stubs > 20
     assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
     assert_notebooks_cleared(real_student.root)
     shipped = set(real_student.files)
-    for left_out in ("instructor/__init__.py", "tests/test_release.py", "tests/test_layers.py",
-                     ".git"):
+    for left_out in ("instructor/__init__.py", "tests/tooling/test_release.py",
+                     "tests/hidden/test_layers.py", ".git"):
         assert left_out not in shipped
     assert not any(f.startswith(("tests/fixtures/", "instructor/")) for f in shipped)
     for needed in ("assignment/collect.py", "assignment/checks/__init__.py",
@@ -702,6 +703,7 @@ def _without_markers(text):
     return "".join(keep)
 
 
+@pytest.mark.slow
 def test_real_solution_release_is_the_source_without_marker_lines(real_solution):
     """So the source's own nbval and unit-test runs carry over to the solution release."""
     checked = 0
@@ -726,6 +728,7 @@ def test_real_solution_release_is_the_source_without_marker_lines(real_solution)
     assert (real_solution.root / "notebooks/Dropout.html").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_real_round_trip_reproduces_the_source(real_student):
     assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
 
@@ -740,6 +743,7 @@ def _ruff(root, *args):
                            *args], cwd=root, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tree", ["real_student", "real_solution"])
 def test_real_release_is_ruff_clean(tree, request):
     """`make lint` passes on the starting code: the stubs leave no undefined name, unused local
@@ -766,6 +770,7 @@ def _make_targets(text):
     return [t for match in _RULE_LINE.finditer(text) for t in match.group(1).split()]
 
 
+@pytest.mark.slow
 def test_real_makefile_ships_unchanged_without_the_instructor_targets(real_student,
                                                                       real_solution):
     text = (real_student.root / "Makefile").read_text()
@@ -781,6 +786,7 @@ def test_real_makefile_ships_unchanged_without_the_instructor_targets(real_stude
             assert prefix not in line and f"-m {module}" not in line, line
 
 
+@pytest.mark.slow
 def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(real_student):
     if shutil.which("make") is None:
         pytest.fail("GNU make is not installed: the Makefile is the students' entry point")
@@ -797,6 +803,7 @@ def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(rea
     assert out.returncode != 0 and "No rule to make target 'bench'" in out.stderr
 
 
+@pytest.mark.slow
 def test_real_generating_twice_gives_identical_bytes(real_student, real_solution, tmp_path):
     again = release.build_student(REPO, tmp_path / "student")
     assert tree_digest(again.root) == tree_digest(real_student.root)
@@ -814,6 +821,7 @@ def test_collect_lists_the_files_with_regions():
     assert set(collect.NOTEBOOKS) == set(REAL_NOTEBOOKS)
 
 
+@pytest.mark.slow
 def test_real_student_release_imports_and_reports_every_part_not_implemented(real_student):
     """Every check of a part with a TODO says TODO; the parts whose functions are all given
     (they ship implemented) pass."""
@@ -839,6 +847,7 @@ def test_real_student_release_imports_and_reports_every_part_not_implemented(rea
         assert status == ("TODO" if part in todo_parts else "PASS"), out.stdout
 
 
+@pytest.mark.slow
 def test_real_every_stub_raises_its_message_when_reached(real_student, real_solution, tmp_path):
     """For each stubbed function F: a tree that is the solution except F is stubbed (with the
     student release's exact stub) reaches F's stub from F's public checks."""
@@ -903,7 +912,7 @@ def test_real_solution_release_passes_the_unit_tests(real_solution, tmp_path):
                            for p in (REPO / "tests/fixtures").rglob("*") if p.is_file()]]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, root / rel)
-    shipped_tests = [f for f in real_solution.files if f.startswith("tests/test_")]
+    shipped_tests = [f for f in real_solution.files if f.startswith("tests/public/test_")]
     tests = sorted({*hidden, *shipped_tests})
     env = {**os.environ, **_data_env()}
     out = subprocess.run([PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
@@ -917,7 +926,7 @@ def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_s
     """The student release with every function a TODO (given = []) and the solution copied
     back in (release.fill_in) runs the solution notebooks to their committed outputs. (The
     filled code is the solution release's, byte for byte, in both configurations:
-    tests/test_release_given.py; so this one run covers both.)"""
+    tests/tooling/test_release_given.py; so this one run covers both.)"""
     root = release.build_student(REPO, tmp_path / "student", given=[]).root
     release.fill_in(REPO, root, given=[])
     for rel in REAL_NOTEBOOKS:
@@ -930,6 +939,7 @@ def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_s
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_cli_release_student_only(tmp_path):
     _require_real_repo()
     out = subprocess.run([PY, "-m", "instructor", "release", "--out", str(tmp_path / "dist"),

@@ -1,0 +1,56 @@
+"""Fixtures the tooling tests share, each built once per test session.
+
+A release of the real repository takes a while to build (notebook parsing, stubbing, the leak
+scan, HTML export); the release, grading and Gradescope tests read the same ones. They live
+here, not in tests/conftest.py, because that file ships to students and must not name the
+instructor tool.
+
+Treat them as read-only: a test that changes files copies the tree first (``shutil.copytree``),
+as ``build_kit(..., release_dir=...)`` does.
+
+- ``student_release``: ``release.build_student`` of this repository with the configured given
+  list (instructor/rubric.toml) -- a ``Build`` (``.root``, ``.files``, ``.stubs``);
+- ``solution_release``: ``release.build_solution`` with the committed notebook outputs (not
+  re-executed) and their HTML;
+- ``mini_reference``: the mini notebook of the end-to-end grading tests (test_grading's
+  ``mini_notebook``) executed with the solution, as a dict: the reference notebook of their
+  kits (test_grading, test_redteam). A new lean end-to-end grading test can build its kit from
+  it and ``fake_release`` in the same way.
+"""
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
+
+
+def _require_real_repo():
+    missing = [n for n in REAL_NOTEBOOKS if not (REPO / n).exists()]
+    if missing:
+        pytest.fail(f"the real notebooks are missing: {missing}")
+
+
+@pytest.fixture(scope="session")
+def student_release(tmp_path_factory):
+    from instructor import release
+
+    _require_real_repo()
+    return release.build_student(REPO, tmp_path_factory.mktemp("shared-release") / "student")
+
+
+@pytest.fixture(scope="session")
+def solution_release(tmp_path_factory):
+    from instructor import release
+
+    _require_real_repo()
+    return release.build_solution(REPO, tmp_path_factory.mktemp("shared-release") / "solution",
+                                  execute=False)
+
+
+@pytest.fixture(scope="session")
+def mini_reference(tmp_path_factory):
+    from test_grading import execute, mini_notebook  # tests/tooling is on sys.path
+
+    return execute(mini_notebook(), {}, tmp_path_factory.mktemp("mini-reference"))
