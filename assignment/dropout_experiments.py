@@ -217,7 +217,7 @@ def monte_carlo_gaps(model, X, num_masks, seed=0):
         hidden, _ = dropout_forward(first, dropout_param)
         for i in range(2, L):
             hidden, _ = hidden_layer_forward(hidden, model.params[f"W{i}"], model.params[f"b{i}"],
-                                             None, None, None, None, dropout_param)
+                                             dropout_param=dropout_param)
         sampled, _ = affine_forward(hidden, model.params[f"W{L}"], model.params[f"b{L}"])
         total += sampled
         gaps[k - 1] = np.mean(np.linalg.norm(total / k - scaled, axis=1) / scaled_norm)

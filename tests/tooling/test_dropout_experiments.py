@@ -24,7 +24,7 @@ from assignment.dropout_experiments import (
     with_recomputed_statistics,
 )
 from assignment.fc_net import FullyConnectedNet
-from tests.test_notebook_plants import cell_source, run_cells
+from tests.tooling.test_notebook_plants import cell_source, run_cells
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)

@@ -201,7 +201,7 @@ def test_a_stub_no_check_reached_is_named_from_the_code():
     found in the submission's code still names it, once, without a count."""
     item = {"id": "d", "title": "Dropout", "points": 0.0, "max_points": 4.0,
             "functions": ["dropout_forward", "dropout_backward"], "note": "",
-            "failures": [{"check": f"test:tests/test_layers.py::t{n}",
+            "failures": [{"check": f"test:tests/hidden/test_layers.py::t{n}",
                           "message": "NotImplementedError: dropout_forward: not implemented "
                                      "yet; see notebooks/Dropout.ipynb"} for n in range(3)]}
     lines = ft.items_feedback([item], stubs=["dropout_forward", "dropout_backward", "adam"])
@@ -219,7 +219,7 @@ def _graded_result():
     items = [
         {"id": "t", "title": "Batch norm (hidden tests)", "points": 1.0, "max_points": 2.0,
          "passed": 1, "checks": 2, "functions": ["batchnorm_forward"], "note": "",
-         "failures": [{"check": "test:tests/test_layers.py::test_batchnorm_running_averages_"
+         "failures": [{"check": "test:tests/hidden/test_layers.py::test_batchnorm_running_averages_"
                                 "and_test_mode", "message": "wrong result: a check of this "
                                 "test failed"}]},
         {"id": "n", "title": "Notebook", "points": 0.0, "max_points": 1.0, "passed": 0,
@@ -274,7 +274,7 @@ def test_check_text_keeps_the_verdicts_words_and_drops_tracebacks(check, message
 
 
 def test_the_cases_of_a_parametrized_test_are_one_line():
-    failure = {"check": "test:tests/test_layers.py::test_affine_gradients[x]",
+    failure = {"check": "test:tests/hidden/test_layers.py::test_affine_gradients[x]",
                "message": "your code raised ValueError: bad shape"}
     item = {"id": "a", "title": "Affine", "points": 0.0, "max_points": 2.0, "note": "",
             "functions": [], "failures": [failure] * 3}

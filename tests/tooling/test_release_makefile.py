@@ -18,8 +18,8 @@ import pytest
 from instructor import release
 from instructor.release import mentions
 
-REPO = Path(__file__).resolve().parent.parent
-COPIED = ("Makefile", "bench.mk", "requirements.txt")
+REPO = Path(__file__).resolve().parents[2]
+COPIED = ("Makefile", "bench.mk", "requirements.txt", "pyproject.toml")
 # A rule line: targets (not special like .PHONY, not a variable like $(STAMP)), then ":".
 RULE_LINE = re.compile(r"^([^\s#=:$.][^#=:]*?)\s*::?(?!=)", re.MULTILINE)
 
