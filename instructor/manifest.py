@@ -83,7 +83,6 @@ HIDDEN_TESTS = (
     "tests/test_optim.py",
     "tests/test_solver_step.py",
     "tests/test_experiments.py",
-    "tests/test_bn_experiments.py",
     "tests/test_batchnorm*.py",
 )
 TOOLING_TESTS = (
@@ -98,6 +97,7 @@ TOOLING_TESTS = (
     "tests/test_run_notebooks.py",
     "tests/test_notebook_plants.py",
     "tests/test_bn_notebook_plants.py",
+    "tests/test_bn_experiments.py",
     "tests/test_bench*.py",
     "tests/test_ci.py",
     "tests/test_gradescope.py",
