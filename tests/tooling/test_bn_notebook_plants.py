@@ -2,7 +2,8 @@
 
 The experiments are trained once, on the first 1000 CIFAR-10 training images as in the notebook
 (slow: about 20 networks); then the notebook's own check cells (taken by cell id, as in
-tests/tooling/test_notebook_plants.py) run with the true results (all PASS) and with the results of a
+tests/tooling/test_notebook_plants.py)
+run with the true results (all PASS) and with the results of a
 plausible mistake (at least one FAIL). Each planted result is what the mistaken experiment
 computes, not an approximation: the networks are seeded, so a "batchnorm" network built without
 batch normalization is the baseline network, noisy batchnorm without noise is the batchnorm
