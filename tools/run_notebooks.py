@@ -17,9 +17,10 @@ the output folder receives
     <stem>.html           an HTML rendering of it (nbconvert)
     <stem>-figNN.png      every figure, numbered in order of appearance from 01
 
-With ``--in-place`` the executed notebook also replaces the source notebook (this is how
-the committed outputs that nbval compares against are made; per-cell timing metadata is
-left out to keep diffs small). One summary line per notebook is printed, e.g.
+With ``--in-place`` the executed notebook also replaces the source notebook when it
+passed (this is how the committed outputs that nbval compares against are made; per-cell
+timing metadata is left out to keep diffs small); a notebook that did not pass is left as it
+was, and the message says so. One summary line per notebook is printed, e.g.
 
     Dropout.ipynb: 35 checks passed, 0 failed, 14.1 s
 
@@ -261,9 +262,13 @@ def main(argv=None):
     for path in paths:
         run = execute_notebook(path, timeout=args.timeout)
         write_outputs(run, args.out)
-        if args.in_place:
-            save_in_place(run)
         print(summary_line(run), flush=True)
+        if args.in_place and run.ok:
+            save_in_place(run)
+        elif args.in_place:
+            print(f"{path}: not overwritten (the run did not pass: its outputs would replace the "
+                  f"committed ones); fix the problem above, or see {args.out} for this run",
+                  file=sys.stderr)
         all_ok = all_ok and run.ok
     print(f"outputs written to {args.out}")
     return 0 if all_ok else 1

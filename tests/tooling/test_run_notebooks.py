@@ -77,7 +77,9 @@ def test_main_runs_a_notebook_and_writes_notebook_html_and_figures(tmp_path, cap
 
 @pytest.mark.slow
 def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path, capsys):
-    # Also covers --in-place: the executed notebooks replace the sources.
+    # Also covers --in-place: a notebook that passed replaces its source; one that did not
+    # leaves its source (the committed outputs) untouched.
+    good = _write_notebook(tmp_path / "good.ipynb", SETUP, "nc.check_claim('fine', True)")
     failing = _write_notebook(
         tmp_path / "failing.ipynb",
         SETUP,
@@ -92,10 +94,13 @@ def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path,
     )
     out = tmp_path / "out"
 
-    status = run_notebooks.main([str(failing), str(broken), "--out", str(out), "--in-place"])
+    before = broken.read_bytes(), failing.read_bytes()
+    status = run_notebooks.main([str(failing), str(broken), str(good), "--out", str(out),
+                                 "--in-place"])
 
     assert status == 1
-    lines = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
     assert re.fullmatch(r"failing\.ipynb: 1 checks passed, 1 failed, \d+\.\d s", lines[0])
     assert re.fullmatch(
         r"broken\.ipynb: 1 checks passed, 0 failed, \d+\.\d s; ERROR in cell 3: ValueError: boom",
@@ -105,9 +110,11 @@ def test_failed_check_and_cell_error_give_status_1_and_partial_outputs(tmp_path,
     assert executed.cells[3].outputs[0].output_type == "error"
     assert executed.cells[4].get("outputs") == []
     assert (out / "broken.html").is_file()
-    in_place = nbformat.read(broken, 4)
-    assert in_place.cells[2].outputs[0].text == "before the error: PASS\n"
-    assert in_place.cells[3].outputs[0].ename == "ValueError"
+    assert (broken.read_bytes(), failing.read_bytes()) == before
+    assert f"{broken}: not overwritten (the run did not pass" in captured.err
+    assert f"{failing}: not overwritten" in captured.err
+    in_place = nbformat.read(good, 4)
+    assert in_place.cells[2].outputs[0].text == "fine: PASS\n"
     assert all("execution" not in cell.metadata for cell in in_place.cells)
     assert "execution" in executed.cells[2].metadata  # build/ keeps nbclient's timings
 
