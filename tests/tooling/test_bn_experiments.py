@@ -1,5 +1,6 @@
-"""Tests of assignment/bn_experiments.py (the experiments of BatchNormalization.ipynb section 8 and
-the ghost batches of section 6), on a tiny learnable data set."""
+"""Tests of assignment/bn_experiments.py and bn_measures.py (the experiments of
+BatchNormalization.ipynb section 8 and the ghost batches of section 6), on a tiny learnable data
+set."""
 
 import copy
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from assignment import bn_experiments as bx
+from assignment import bn_measures as bm
 from assignment.experiments import Run, train
 from tests.hidden.test_experiments import _data
 
@@ -108,17 +110,17 @@ def test_a_diverging_variant_is_reported():
 
 def test_drift_and_beta_smoothness():
     steady = np.tile(np.array([-1.0, 0.0, 1.0])[None, :, None], (4, 1, 5))
-    assert bx.drift(steady) == 0
+    assert bm.drift(steady) == 0
     moving = steady + np.arange(4)[:, None, None] * 0.5  # the median moves by 0.5 per probe
-    assert bx.drift(moving) == pytest.approx(0.25)  # spread 2
-    assert bx.drift(moving, start=2) == pytest.approx(0.25)
+    assert bm.drift(moving) == pytest.approx(0.25)  # spread 2
+    assert bm.drift(moving, start=2) == pytest.approx(0.25)
     trace = bx.Trace(steps=np.arange(2), before=steady[:2], after=steady[:2],
                      step_sizes=np.array([0.1, 0.2]), losses=np.zeros((2, 2)),
                      grad_changes=np.array([[1.0, 4.0], [1.0, 1.0]]), grad_norms=np.array([2.0,
                                                                                          1.0]))
-    np.testing.assert_allclose(bx.beta_smoothness(trace), [10.0, 10.0])
+    np.testing.assert_allclose(bm.beta_smoothness(trace), [10.0, 10.0])
     with pytest.raises(ValueError, match="shape"):
-        bx.drift(steady[:1])
+        bm.drift(steady[:1])
 
 
 def test_accuracy_with_statistics_leaves_the_model_alone():
@@ -126,7 +128,7 @@ def test_accuracy_with_statistics_leaves_the_model_alone():
     result = bx.train_variant(bx.Variant(_run(), keep_model=True), data)
     model = result.model
     running = copy.deepcopy(model.bn_params)
-    accuracies = {kind: bx.accuracy_with_statistics(model, data, kind)
+    accuracies = {kind: bm.accuracy_with_statistics(model, data, kind)
                   for kind in ("running", "batch", "training set")}
     assert all(0 <= a <= 1 for a in accuracies.values())
     np.testing.assert_array_equal(model.bn_params[0]["running_var"], running[0]["running_var"])
@@ -134,7 +136,7 @@ def test_accuracy_with_statistics_leaves_the_model_alone():
     scores = model.loss(data["X_val"])
     assert accuracies["running"] == pytest.approx(np.mean(scores.argmax(1) == data["y_val"]))
     with pytest.raises(ValueError, match="statistics"):
-        bx.accuracy_with_statistics(model, data, "population")
+        bm.accuracy_with_statistics(model, data, "population")
 
 
 @pytest.mark.parametrize("options, message", [
