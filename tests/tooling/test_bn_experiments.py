@@ -3,13 +3,14 @@ BatchNormalization.ipynb section 8 and the ghost batches of section 6), on a tin
 set."""
 
 import copy
+import functools
 
 import numpy as np
 import pytest
 
 from assignment import bn_experiments as bx
 from assignment import bn_measures as bm
-from assignment.experiments import Run, train
+from assignment.experiments import Run, run_parallel, train
 from tests.hidden.test_experiments import _data
 
 
@@ -86,6 +87,16 @@ def test_probing_does_not_change_training_and_records_every_few_steps():
     assert np.all(trace.grad_norms > 0)
     # batchnorm at step 0 (gamma 1, beta 0): normalized inputs, unlike the raw ones
     assert abs(trace.after[0, 1]).max() < 1 and np.ptp(trace.before[0, 1]) > 0
+
+
+def test_run_parallel_in_workers_runs_train_variant_with_probes():
+    # as the notebook does: a functools.partial (the probe examples bound) sent to spawned workers
+    data = _data()
+    variants = [bx.Variant(_run(normalization=None), probe_every=2),
+                bx.Variant(_run(), probe_every=2)]
+    function = functools.partial(bx.train_variant, probe=data["X_val"])
+    results = run_parallel(function, variants, data, processes=2)
+    assert [r.variant.run.normalization for r in results] == [None, "batchnorm"]
 
 
 def test_probe_of_the_baseline_sees_the_same_input_before_and_after():
