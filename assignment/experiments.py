@@ -2,9 +2,9 @@
 
 The notebook compares networks with and without normalization: a deep network, a sweep over 20
 weight initialization scales, batch sizes 5 to 50 (each trained with the student's
-``FullyConnectedNet`` and ``Solver``), and traces of what happens inside a network during
-training. The networks of one experiment are independent, so this module trains them in worker
-processes, one per core, and the notebook runs in about half the time of a sequential loop.
+``FullyConnectedNet`` and ``Solver``). The networks of one experiment are independent, so this
+module trains them in worker processes, one per core, and the notebook runs in about half the
+time of a sequential loop.
 
 Reproducibility. Every network is trained from its own seed (``Run.seed``: ``np.random.seed``
 right before the network is built, as CS231n does before each experiment), so a result does not
@@ -16,14 +16,12 @@ parent's ``sys.path`` (the student's copy, with their latest edits) and never in
 parent's threads. Workers write nothing to the notebook; an exception in a worker (a bug in the
 student's code) is raised again in the notebook, with the worker's traceback.
 
-Shape letters: N training examples, V validation examples, D input features, H hidden units,
-T recorded training steps, S step sizes.
+Shape letters: N training examples, V validation examples, D input features, H hidden units.
 
 Public API: :class:`Run`, :class:`History`, :func:`train`, :func:`train_all`,
-:class:`Trace`, :func:`trace`, :func:`run_parallel`.
+:func:`run_parallel`.
 """
 
-import copy
 import dataclasses
 import multiprocessing
 import os
@@ -33,10 +31,9 @@ from unittest import mock
 import numpy as np
 
 from assignment.fc_net import FullyConnectedNet
-from assignment.layers import affine_forward, batchnorm_forward, layernorm_forward, relu_forward
 from assignment.solver import Solver, TrainingDiverged
 
-__all__ = ["History", "Run", "Trace", "run_parallel", "trace", "train", "train_all"]
+__all__ = ["History", "Run", "run_parallel", "train", "train_all"]
 
 _NORMALIZATIONS = (None, "batchnorm", "layernorm")
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
@@ -181,157 +178,6 @@ def train(run, data):
     )
 
 
-@dataclasses.dataclass
-class Trace:
-    """What happened inside one network during training (notebook section 8).
-
-    - run: the Run.
-    - steps: int array (T,), the training steps at which the quantities below were measured
-      (before that step's update).
-    - percentiles: float array (T, 3), the 15th, 50th and 85th percentiles of the input of
-      the traced unit (to its ReLU) over the probe examples.
-    - spreads: float array (T, H), the 85th minus the 15th percentile, for every unit of the
-      traced layer.
-    - step_sizes: float array (S,), the step sizes eta tried along the gradient.
-    - losses: float array (T, S), the minibatch loss at parameters w - eta * grad.
-    - grad_changes: float array (T, S), the l2 norm of grad(w - eta * grad) - grad(w), all
-      parameters flattened into one vector.
-    - loss_history: float array (num_iterations,), the minibatch loss of every step.
-    """
-
-    run: Run
-    steps: np.ndarray
-    percentiles: np.ndarray
-    spreads: np.ndarray
-    step_sizes: np.ndarray
-    losses: np.ndarray
-    grad_changes: np.ndarray
-    loss_history: np.ndarray
-
-
-def _unit_inputs(model, X, layer):
-    """Inputs to the ReLUs of hidden layer ``layer`` (1-based) for the examples X.
-
-    Uses the student's layer functions. Batch normalization normalizes with the statistics of
-    X itself (train mode, on a throwaway bn_param, so the model's running averages stay as
-    they are). Returns a float array (len(X), H_layer).
-    """
-    h = X.reshape(X.shape[0], -1).astype(model.dtype, copy=False)
-    for i in range(1, layer + 1):
-        a, _ = affine_forward(h, model.params[f"W{i}"], model.params[f"b{i}"])
-        if model.normalization == "batchnorm":
-            a, _ = batchnorm_forward(
-                a, model.params[f"gamma{i}"], model.params[f"beta{i}"], {"mode": "train"}
-            )
-        elif model.normalization == "layernorm":
-            a, _ = layernorm_forward(a, model.params[f"gamma{i}"], model.params[f"beta{i}"], {})
-        h, _ = relu_forward(a)
-    return a
-
-
-def trace(run, data, probe, layer=None, unit=0, every=10, step_sizes=(0.05, 0.1, 0.2, 0.4)):
-    """Train one Run with Adam and the Solver, looking inside every few steps.
-
-    Every ``every`` steps, before the update, it records (a) the distribution of the inputs of
-    the ReLUs of one hidden layer over the probe examples (Ioffe and Szegedy, 2015, figure 1)
-    and (b) the loss landscape along the gradient of the current minibatch: the loss and the
-    change of the gradient at w - eta * grad for each step size eta (Santurkar et al., 2018,
-    figure 4). The probing does not change training: parameters, batchnorm running averages
-    and the random state are as they would be without it, so the minibatches and the losses
-    are those of ``train(run, data)``.
-
-    Inputs:
-    - run: a Run.
-    - data: dict with X_train (N, ...) and y_train (N,) (X_val, y_val are not used).
-    - probe: float array (P, ...) of examples whose unit inputs are recorded.
-    - layer: 1-based hidden layer to look into; default the last hidden layer.
-    - unit: index of the unit of that layer whose percentiles are recorded.
-    - every: int, record every ``every`` steps (step 0 included).
-    - step_sizes: the step sizes eta along the gradient (S of them).
-
-    Returns a Trace.
-    """
-    if "X_train" not in data or "y_train" not in data:
-        raise ValueError("data must be a dict with keys X_train and y_train")
-    layer = len(run.hidden_dims) if layer is None else layer
-    if not 1 <= layer <= len(run.hidden_dims):
-        raise ValueError(
-            f"layer is {layer!r}, expected a hidden layer in 1..{len(run.hidden_dims)}"
-        )
-    if not 0 <= unit < run.hidden_dims[layer - 1]:
-        raise ValueError(f"unit is {unit!r}, expected 0..{run.hidden_dims[layer - 1] - 1}")
-    X, y = data["X_train"], data["y_train"]
-    model = run.build(input_dim=int(np.prod(X.shape[1:])))
-    probed = _ProbedModel(model, probe, layer, unit, every, np.asarray(step_sizes, np.float64))
-    # The Solver trains the probed model exactly as train() trains the plain one: same
-    # minibatches, same Adam updates, same accuracy checks (one validation example stands in
-    # for the validation set, which trace does not use).
-    solver = Solver(probed, {"X_train": X, "y_train": y, "X_val": X[:1], "y_val": y[:1]},
-                    num_epochs=run.num_epochs, batch_size=run.batch_size, update_rule="adam",
-                    optim_config={"learning_rate": run.learning_rate}, verbose=False)
-    solver.train()
-
-    return Trace(
-        run=run,
-        steps=np.array(probed.steps),
-        percentiles=np.array(probed.percentiles, dtype=np.float64),
-        spreads=np.array(probed.spreads, dtype=np.float64),
-        step_sizes=probed.step_sizes,
-        losses=np.array(probed.losses, dtype=np.float64),
-        grad_changes=np.array(probed.grad_changes, dtype=np.float64),
-        loss_history=np.array(solver.loss_history, dtype=np.float64),
-    )
-
-
-class _ProbedModel:
-    """A model as the Solver sees it, probed before every ``every``-th update.
-
-    ``params`` is the model's own dict, so the Solver's updates reach the model. Every training
-    call (``loss(X, y)``) returns the model's loss and gradients; on calls 0, every, 2 * every,
-    ... it first records what trace() describes, restoring the parameters, the batchnorm
-    running averages and the random state it touched.
-    """
-
-    def __init__(self, model, probe, layer, unit, every, step_sizes):
-        self.model, self.params = model, model.params
-        self.probe, self.layer, self.unit, self.every = probe, layer, unit, every
-        self.step_sizes = step_sizes
-        self.calls = 0
-        self.steps, self.percentiles, self.spreads, self.losses, self.grad_changes = (
-            [], [], [], [], [])
-
-    def loss(self, X, y=None):
-        if y is None:
-            return self.model.loss(X)
-        loss, grads = self.model.loss(X, y)
-        if self.calls % self.every == 0:
-            self._record(X, y, grads)
-        self.calls += 1
-        return loss, grads
-
-    def _record(self, X, y, grads):
-        model = self.model
-        inputs = _unit_inputs(model, self.probe, self.layer)
-        p15, p50, p85 = np.percentile(inputs, [15, 50, 85], axis=0)
-        self.steps.append(self.calls)
-        self.percentiles.append((p15[self.unit], p50[self.unit], p85[self.unit]))
-        self.spreads.append(p85 - p15)
-        names = list(model.params)
-        params, bn_params = dict(model.params), copy.deepcopy(model.bn_params)
-        flat = np.concatenate([grads[name].ravel() for name in names])
-        row_losses, row_changes = [], []
-        for eta in self.step_sizes:
-            model.params.update({name: params[name] - eta * grads[name] for name in names})
-            moved_loss, moved_grads = model.loss(X, y)
-            moved = np.concatenate([moved_grads[name].ravel() for name in names])
-            row_losses.append(float(moved_loss))
-            row_changes.append(float(np.linalg.norm(moved - flat)))
-        model.params.update(params)
-        model.bn_params = bn_params
-        self.losses.append(row_losses)
-        self.grad_changes.append(row_changes)
-
-
 # ---------------------------------------------------------------------------------------------
 # Parallel execution
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +209,7 @@ def run_parallel(function, items, data, processes=None, cost=None):
     """``[function(item, data) for item in items]``, computed by a pool of worker processes.
 
     Inputs:
-    - function: a module-level function (workers import it by name), e.g. train or trace.
+    - function: a module-level function (workers import it by name), e.g. train.
     - items: a list of picklable arguments (e.g. Runs).
     - data: one picklable object (the data dict), sent once to each worker.
     - processes: number of workers; default one per available core, at most len(items).

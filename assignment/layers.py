@@ -8,13 +8,10 @@ Every layer is a pair, adjacent in this file::
 Shape letters: ``N`` examples in the minibatch, ``D`` input features (``d_1 * ... * d_k`` for an
 input of shape ``(N, d_1, ..., d_k)``), ``M`` output features of an affine layer, ``C`` classes.
 
-Conventions, as in CS231n (each function's docstring says more): the ReLU subgradient at 0 is 0;
-batch and layer normalization divide by the biased variance plus ``eps`` (default 1e-5); dropout
-is inverted dropout and ``p`` is the probability of KEEPING a unit. Outputs and gradients keep
-x's floating dtype (float32 in, float32 out); gradient checks are done in float64.
-
-Bad input raises ValueError or TypeError naming the argument, what it got and what was expected;
-each function's first line is that check, given code in ``_checks.py`` (nothing to write there).
+Conventions, as in CS231n (each function's docstring says more): batch and layer normalization
+divide by the biased variance plus ``eps``; dropout's ``p`` is the probability of KEEPING a unit.
+Outputs and gradients keep x's floating dtype (float32 in, float32 out); gradient checks are done
+in float64. Each function's first line checks its input (given code in ``_checks.py``).
 """
 
 from collections import namedtuple
@@ -23,12 +20,8 @@ import numpy as np
 
 from assignment import _checks
 
-# What batchnorm_forward (train mode) and layernorm_forward keep for their backward passes:
-#   x_hat:   (N, D) the normalized input, mean 0 and variance 1 per feature (batchnorm) or per
-#            example (layernorm)
-#   gamma:   (D,) scale parameter
-#   inv_std: 1 / sqrt(var + eps), of shape (D,) per feature (batchnorm) or (N, 1) per example
-#            (layernorm)
+# One cache for the normalization backward passes: x_hat (N, D) the normalized input, gamma (D,),
+# inv_std = 1 / sqrt(var + eps), of shape (D,) for batchnorm (per feature) or (N, 1) for layernorm.
 NormCache = namedtuple("NormCache", ["x_hat", "gamma", "inv_std"])
 
 
@@ -189,21 +182,13 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     During training the sample mean and (uncorrected, biased) sample variance are computed from
     minibatch statistics and used to normalize the incoming data. During training we also keep
     an exponentially decaying running mean of the mean and variance of each feature, and these
-    averages are used to normalize data at test time.
+    averages are used to normalize data at test time (the paper, Ioffe and Szegedy,
+    https://arxiv.org/abs/1502.03167, estimates them from many training images instead).
 
-    At each timestep we update the running averages for mean and variance using an exponential
-    decay based on the momentum parameter: the new running mean is ``momentum`` times the old
-    one plus ``1 - momentum`` times the minibatch mean, and the same for the variance.
-
-    The original paper (Ioffe and Szegedy, https://arxiv.org/abs/1502.03167) estimates the test
-    statistics from a large number of training images instead; running averages avoid that
-    extra pass (PyTorch keeps running averages too).
-
-    The running variance averages the biased minibatch variance (divide by N), as CS231n does:
-    it is the variance each training batch was normalized with, so test mode normalizes as
-    training did on average, and the numbers match CS231n's. PyTorch differs here: it
-    normalizes with the biased variance but averages the unbiased one (divide by N - 1), a
-    running variance larger by the factor N / (N - 1): 2% at N = 50, 25% at N = 5.
+    At each timestep the new running mean is ``momentum`` times the old one plus
+    ``1 - momentum`` times the minibatch mean, and the same for the variance. The running
+    variance averages the biased minibatch variance (divide by N), the one each batch was
+    normalized with, as CS231n does; PyTorch averages the unbiased one (divide by N - 1).
 
     Input:
     - x: Data of shape (N, D)
@@ -220,9 +205,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: in train mode, a tuple of the values your backward passes need (a
-      NormCache, defined at the top of this file, is one choice; any tuple of your own
-      design is accepted); None in test mode (there is no backward pass through test mode)
+    - cache: in train mode, a tuple of the values your backward passes need (a NormCache, defined
+      at the top of this file, or any tuple of your own design); None in test mode (no backward)
     """
     mode, eps, momentum, running_mean, running_var = _checks.batchnorm_inputs(
         x, gamma, beta, bn_param
@@ -232,10 +216,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # TODO: Implement the training-time forward pass for batch norm. Use minibatch
         # statistics to compute the mean and variance, use these statistics to normalize the
         # incoming data, and scale and shift the normalized data using gamma and beta.
-        #
         # Store the output in the variable out. Keep in cache what the backward pass needs
         # (and no more), and update running_mean and running_var with the momentum rule above.
-        #
         # Referencing the original paper (https://arxiv.org/abs/1502.03167) might prove
         # helpful.
         ### BEGIN SOLUTION
@@ -260,15 +242,11 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     # Store the updated running means back into bn_param
     bn_param["running_mean"] = running_mean
     bn_param["running_var"] = running_var
-
     return out, cache
 
 
 def batchnorm_backward(dout, cache):
     """Backward pass for batch normalization, stage by stage through the computational graph.
-
-    For this implementation, write out a computation graph for batch normalization on paper and
-    propagate gradients backward through intermediate nodes.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, D)
@@ -313,14 +291,9 @@ def batchnorm_backward(dout, cache):
 def batchnorm_backward_alt(dout, cache):
     """Alternative backward pass for batch normalization.
 
-    For this implementation you should work out the derivatives for the batch normalization
-    backward pass on paper and simplify as much as possible (the notebook section "A simpler
-    backward pass" says what to show). You should be able to derive a simple expression for
-    the backward pass; it computes the same gradients as batchnorm_backward with far fewer
-    passes over memory.
-
-    Note: This implementation should expect to receive the same cache variable as
-    batchnorm_backward, but might not use all of the values in the cache.
+    The same gradients as batchnorm_backward, from a simple expression worked out on paper (the
+    notebook section "A simpler backward pass" says what to show), with far fewer passes over
+    memory. It receives the same cache as batchnorm_backward and might not use all of it.
 
     Inputs / outputs: same as batchnorm_backward.
     """
@@ -328,7 +301,6 @@ def batchnorm_backward_alt(dout, cache):
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for batch normalization. Store the results in the dx,
     # dgamma, and dbeta variables.
-    #
     # After computing the gradient with respect to the centered inputs, you should be able to
     # compute gradients with respect to the inputs in a single statement; our implementation
     # fits on a single 80-character line.
@@ -387,15 +359,11 @@ def layernorm_forward(x, gamma, beta, ln_param):
 def layernorm_backward(dout, cache):
     """Backward pass for layer normalization.
 
-    For this implementation, you can heavily rely on the work you've done already for batch
-    normalization.
-
     Inputs / outputs: as batchnorm_backward, with the cache from layernorm_forward.
     """
     _checks.norm_backward_inputs(dout, cache, "layernorm_backward", "layernorm_forward")
     dx, dgamma, dbeta = None, None, None
     # TODO: Implement the backward pass for layer norm.
-    #
     # HINT: this can be done by slightly modifying your training-time implementation of batch
     # normalization. The hints to the forward pass still apply!
     ### BEGIN SOLUTION
@@ -415,20 +383,17 @@ def layernorm_backward(dout, cache):
 def dropout_forward(x, dropout_param):
     """Forward pass for inverted dropout.
 
-    Note that this is different from the vanilla version of dropout: here ``p`` is the
-    probability of KEEPING a neuron output, as opposed to the probability of dropping it, and
-    kept outputs are divided by ``p`` at training time so that test time is the identity.
-    See http://cs231n.github.io/neural-networks-2/#reg for more details.
+    Unlike vanilla dropout, ``p`` is the probability of KEEPING a neuron output (not of dropping
+    it), and kept outputs are divided by ``p`` at training time so that test time is the
+    identity. See http://cs231n.github.io/neural-networks-2/#reg for more details.
 
     Inputs:
     - x: Input data, of any shape
     - dropout_param: A dictionary with the following keys:
       - p: Dropout parameter. We keep each neuron output with probability p; 0 < p <= 1.
-      - mode: 'test' or 'train'. If the mode is train, then perform dropout;
-        if the mode is test, then just return the input.
-      - seed: optional; seed for numpy's global random state, drawn just before the mask
-        (np.random.seed(seed)). This makes the mask deterministic, which is needed for
-        gradient checking but not in real networks.
+      - mode: 'test' or 'train'. In train mode perform dropout; in test mode return the input.
+      - seed: optional; np.random.seed(seed) is called just before the mask is drawn, making
+        the mask deterministic (needed for gradient checking, not in real networks).
 
     Outputs:
     - out: Array of the same shape and dtype as x.
@@ -439,10 +404,7 @@ def dropout_forward(x, dropout_param):
     p, mode = _checks.dropout_inputs(x, dropout_param)
     if "seed" in dropout_param:
         np.random.seed(dropout_param["seed"])
-
-    mask = None
-    out = None
-
+    mask, out = None, None
     if mode == "train":
         # TODO: Implement training phase forward pass for inverted dropout. Store the dropout
         # mask in the mask variable. Keep the units where np.random.rand(*x.shape) < p (one
@@ -460,7 +422,6 @@ def dropout_forward(x, dropout_param):
 
     cache = (mode, mask)
     out = out.astype(x.dtype, copy=False)
-
     return out, cache
 
 

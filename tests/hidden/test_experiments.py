@@ -1,11 +1,9 @@
 """Tests of assignment/experiments.py (the parallel training helper of the BN notebook)."""
 
-import functools
-
 import numpy as np
 import pytest
 
-from assignment.experiments import Run, run_parallel, trace, train, train_all
+from assignment.experiments import Run, run_parallel, train, train_all
 
 
 def _data(num_train=40, num_val=20, shape=(3, 4, 4), seed=0):
@@ -80,40 +78,6 @@ def test_run_parallel_passes_data_and_keeps_order():
     assert results == [13, 11, 12]
 
 
-def test_trace_does_not_change_training():
-    data = _data()
-    run = Run((8, 8), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=3)
-    t = trace(run, data, probe=data["X_val"], every=2, step_sizes=(0.1, 0.5))
-    # The landscape probes restore weights, running averages and the random state, so the
-    # minibatch losses are exactly those of training with the Solver.
-    np.testing.assert_allclose(t.loss_history, train(run, data).loss_history, rtol=1e-6)
-    assert t.steps.tolist() == [0, 2, 4, 6, 8, 10]
-    assert t.percentiles.shape == (6, 3)
-    assert np.all(np.diff(t.percentiles, axis=1) >= 0)  # 15th <= 50th <= 85th
-    assert t.spreads.shape == (6, 8)
-    assert t.losses.shape == t.grad_changes.shape == (6, 2)
-    assert np.all(t.grad_changes > 0)
-
-
-def test_trace_batchnorm_keeps_unit_inputs_standardized_at_start():
-    data = _data(num_val=200)
-    run = Run((8,), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=1)
-    t = trace(run, data, probe=data["X_val"], every=1)
-    # gamma = 1, beta = 0 at step 0: the normalized inputs have median near 0 and their
-    # 15th/85th percentiles near -1/+1 (a standard normal has +-1.04).
-    p15, p50, p85 = t.percentiles[0]
-    assert -2 < p15 < -0.3 and -0.7 < p50 < 0.7 and 0.3 < p85 < 2
-
-
-def test_run_parallel_in_workers_runs_trace():
-    data = _data()
-    runs = [Run((8,), None, weight_scale=0.1, batch_size=10, num_epochs=1),
-            Run((8,), "batchnorm", weight_scale=0.1, batch_size=10, num_epochs=1)]
-    function = functools.partial(trace, probe=data["X_val"], every=2)
-    traces = run_parallel(function, runs, data, processes=2)
-    assert [t.run.normalization for t in traces] == [None, "batchnorm"]
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -133,5 +97,3 @@ def test_bad_arguments_are_rejected():
         train(Run((8,)), {"X_train": np.zeros((2, 3), np.float32)})
     with pytest.raises(ValueError, match="processes"):
         run_parallel(np.add, [1], 1, processes=0)
-    with pytest.raises(ValueError, match="layer"):
-        trace(Run((8,)), _data(), probe=_data()["X_val"], layer=2)

@@ -1,13 +1,16 @@
-"""Tests of assignment/bn_experiments.py (the experiments of BatchNormalization.ipynb section 8 and
-the ghost batches of section 6), on a tiny learnable data set."""
+"""Tests of assignment/bn_experiments.py and bn_measures.py (the experiments of
+BatchNormalization.ipynb section 8 and the ghost batches of section 6), on a tiny learnable data
+set."""
 
 import copy
+import functools
 
 import numpy as np
 import pytest
 
 from assignment import bn_experiments as bx
-from assignment.experiments import Run, train
+from assignment import bn_measures as bm
+from assignment.experiments import Run, run_parallel, train
 from tests.hidden.test_experiments import _data
 
 
@@ -86,6 +89,16 @@ def test_probing_does_not_change_training_and_records_every_few_steps():
     assert abs(trace.after[0, 1]).max() < 1 and np.ptp(trace.before[0, 1]) > 0
 
 
+def test_run_parallel_in_workers_runs_train_variant_with_probes():
+    # as the notebook does: a functools.partial (the probe examples bound) sent to spawned workers
+    data = _data()
+    variants = [bx.Variant(_run(normalization=None), probe_every=2),
+                bx.Variant(_run(), probe_every=2)]
+    function = functools.partial(bx.train_variant, probe=data["X_val"])
+    results = run_parallel(function, variants, data, processes=2)
+    assert [r.variant.run.normalization for r in results] == [None, "batchnorm"]
+
+
 def test_probe_of_the_baseline_sees_the_same_input_before_and_after():
     data = _data()
     result = bx.train_variant(bx.Variant(_run(normalization=None), probe_every=2), data,
@@ -108,17 +121,17 @@ def test_a_diverging_variant_is_reported():
 
 def test_drift_and_beta_smoothness():
     steady = np.tile(np.array([-1.0, 0.0, 1.0])[None, :, None], (4, 1, 5))
-    assert bx.drift(steady) == 0
+    assert bm.drift(steady) == 0
     moving = steady + np.arange(4)[:, None, None] * 0.5  # the median moves by 0.5 per probe
-    assert bx.drift(moving) == pytest.approx(0.25)  # spread 2
-    assert bx.drift(moving, start=2) == pytest.approx(0.25)
+    assert bm.drift(moving) == pytest.approx(0.25)  # spread 2
+    assert bm.drift(moving, start=2) == pytest.approx(0.25)
     trace = bx.Trace(steps=np.arange(2), before=steady[:2], after=steady[:2],
                      step_sizes=np.array([0.1, 0.2]), losses=np.zeros((2, 2)),
                      grad_changes=np.array([[1.0, 4.0], [1.0, 1.0]]), grad_norms=np.array([2.0,
                                                                                          1.0]))
-    np.testing.assert_allclose(bx.beta_smoothness(trace), [10.0, 10.0])
+    np.testing.assert_allclose(bm.beta_smoothness(trace), [10.0, 10.0])
     with pytest.raises(ValueError, match="shape"):
-        bx.drift(steady[:1])
+        bm.drift(steady[:1])
 
 
 def test_accuracy_with_statistics_leaves_the_model_alone():
@@ -126,7 +139,7 @@ def test_accuracy_with_statistics_leaves_the_model_alone():
     result = bx.train_variant(bx.Variant(_run(), keep_model=True), data)
     model = result.model
     running = copy.deepcopy(model.bn_params)
-    accuracies = {kind: bx.accuracy_with_statistics(model, data, kind)
+    accuracies = {kind: bm.accuracy_with_statistics(model, data, kind)
                   for kind in ("running", "batch", "training set")}
     assert all(0 <= a <= 1 for a in accuracies.values())
     np.testing.assert_array_equal(model.bn_params[0]["running_var"], running[0]["running_var"])
@@ -134,7 +147,7 @@ def test_accuracy_with_statistics_leaves_the_model_alone():
     scores = model.loss(data["X_val"])
     assert accuracies["running"] == pytest.approx(np.mean(scores.argmax(1) == data["y_val"]))
     with pytest.raises(ValueError, match="statistics"):
-        bx.accuracy_with_statistics(model, data, "population")
+        bm.accuracy_with_statistics(model, data, "population")
 
 
 @pytest.mark.parametrize("options, message", [

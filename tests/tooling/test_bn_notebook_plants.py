@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from assignment import bn_experiments as bx
+from assignment import bn_measures as bm
 from assignment.experiments import Run, run_parallel
 from tests.tooling.test_notebook_plants import run_cells
 
@@ -75,8 +76,8 @@ def late(accs):
 def run_section(cell_ids, results, **planted):
     names = {**results, **planted}
     namespace = {
-        "plt": plt, "late": late, "drift": bx.drift, "beta_smoothness": bx.beta_smoothness,
-        "accuracy_with_statistics": bx.accuracy_with_statistics,
+        "plt": plt, "late": late, "drift": bm.drift, "beta_smoothness": bm.beta_smoothness,
+        "accuracy_with_statistics": bm.accuracy_with_statistics,
         "num_train": names["small_data"]["X_train"].shape[0], **names,
     }
     try:
