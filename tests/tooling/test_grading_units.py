@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import inline, report, sandbox, steps
+from instructor.grading import inline, notebook_sections, report, sandbox, scoring, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import SubmissionError, read_submission
 
@@ -182,10 +182,10 @@ def test_sections_follow_heading_levels_and_skip_markers_and_questions():
              ("markdown", "### One.a"), ("code", "2"), ("markdown", "## Inline Question 1"),
              ("markdown", "**Your Answer:**\n### BEGIN SOLUTION\nx\n### END SOLUTION"),
              ("code", "3"), ("markdown", "## Two"), ("code", "4"), ("code", "summary()\n"))
-    assert rubric_mod.section_cells(nb, ["One"]) == [1, 2, 3]
-    assert rubric_mod.section_cells(nb, ["Two"], exclude=["summary()"]) == [4]
-    assert rubric_mod.section_cells(nb, ["two"]) == [4, 5]
-    assert rubric_mod.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4, 5]
+    assert notebook_sections.section_cells(nb, ["One"]) == [1, 2, 3]
+    assert notebook_sections.section_cells(nb, ["Two"], exclude=["summary()"]) == [4]
+    assert notebook_sections.section_cells(nb, ["two"]) == [4, 5]
+    assert notebook_sections.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4, 5]
 
 
 def test_scoring_all_or_nothing_partial_and_unrun_checks():
@@ -196,7 +196,7 @@ def test_scoring_all_or_nothing_partial_and_unrun_checks():
                 {"passed": False, "message": "boom"},
                 "ref:N.ipynb::Cell 1": {"passed": True},
                 "ref:N.ipynb::Cell 2": {"passed": False, "message": "differs"}}
-    items = {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": nb})}
+    items = {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": nb})}
     assert items["a"]["points"] == 0 and items["a"]["failures"][0]["message"] == "boom"
     assert items["b"]["points"] == 0.5 and (items["b"]["passed"], items["b"]["checks"]) == (1, 2)
     assert items["c"]["points"] == 0 and "no check" in items["c"]["note"]

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from instructor.grading import _rpc as rpc
-from instructor.grading import remote, report, runner, sandbox, workspace
+from instructor.grading import remote, report, runner, sandbox, scoring, workspace
 
 # ------------------------------------------------------------------------------ format
 
@@ -469,7 +469,7 @@ def scored(outcomes, data=GATED):
     from instructor.grading import rubric as rubric_mod
 
     rub = rubric_mod.from_dict(json.loads(json.dumps(data)))
-    return {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": NB})}
+    return {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": NB})}
 
 
 def test_notebook_items_earn_their_points_only_with_the_hidden_tests_of_their_functions():
@@ -515,9 +515,9 @@ def test_gating_tests_run_even_when_no_item_scores_them_and_missing_ones_fail():
     rub = rubric_mod.from_dict(data)
     assert rub.needs_tests
     ids = ["t.py::test_drop_a", "t.py::test_drop_b", "t.py::test_net_core"]
-    assert rubric_mod.selected_tests(rub, ids) == ["t.py::test_drop_a", "t.py::test_net_core"]
+    assert scoring.selected_tests(rub, ids) == ["t.py::test_drop_a", "t.py::test_net_core"]
     outcomes = {k: v for k, v in gated_outcomes().items() if "test_drop" not in k}
-    items = {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": NB})}
+    items = {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": NB})}
     assert items["nb_drop"]["points"] == 0   # its hidden test did not run: no credit
     assert "no hidden test of dropout_forward ran" in items["nb_drop"]["failures"][-1]["message"]
 
