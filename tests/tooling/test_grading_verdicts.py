@@ -1,5 +1,5 @@
 """Tests of the verdict layer: the wire format, and the student's module as a proxy of a
-sandboxed worker (instructor/grading/_rpc.py, _worker.py, remote.py).
+sandboxed worker (instructor/grading/_rpc.py, _worker.py, remote.py, module_proxies.py).
 
 Each worker test starts a real worker through the sandbox (its own uid when the grader runs
 as root) on a small "student" module, ``toy.py``, written here.
@@ -23,7 +23,16 @@ import numpy as np
 import pytest
 
 from instructor.grading import _rpc as rpc
-from instructor.grading import remote, report, runner, sandbox, scoring, workspace
+from instructor.grading import (
+    module_proxies,
+    remote,
+    remote_errors,
+    report,
+    runner,
+    sandbox,
+    scoring,
+    workspace,
+)
 
 # ------------------------------------------------------------------------------ format
 
@@ -194,7 +203,7 @@ def toy(tmp_path_factory):
     r = remote.Remote(template, scratch / "work", tools, sandbox.Limits(wall_seconds=300),
                       env, uid)
     r.call_seconds = 20
-    mod = remote.install(r, ["toy.py"], template)["toy"]
+    mod = module_proxies.install(r, ["toy.py"], template)["toy"]
     yield r, mod
     r.stop()
     sys.modules.pop("toy", None)
@@ -226,7 +235,7 @@ def test_the_students_exceptions_are_raised_as_their_builtin_type(toy):
         toy.bad(np.ones(2))
     with pytest.raises(NotImplementedError) as info:
         toy.stub(1)
-    assert isinstance(info.value, remote.StudentCodeError)
+    assert isinstance(info.value, remote_errors.StudentCodeError)
 
 
 def test_the_global_random_state_follows_the_calls(toy):
@@ -255,11 +264,11 @@ def test_a_hanging_call_is_killed_and_not_repeated(toy):
     r.call_seconds = 1.0
     try:
         start = time.monotonic()
-        with pytest.raises(remote.CallTimeout) as info:
+        with pytest.raises(remote_errors.CallTimeout) as info:
             toy.spin()
         assert not info.value.again and time.monotonic() - start < 10
         start = time.monotonic()
-        with pytest.raises(remote.CallTimeout) as info:
+        with pytest.raises(remote_errors.CallTimeout) as info:
             toy.spin()
         assert info.value.again and time.monotonic() - start < 0.5
         assert toy.same(2) == 2   # a fresh worker for the other functions
@@ -270,16 +279,16 @@ def test_a_hanging_call_is_killed_and_not_repeated(toy):
 def test_a_worker_that_dies_fails_the_call_and_is_replaced(toy):
     _, toy = toy
     model = toy.Model(2)
-    with pytest.raises(remote.WorkerGone, match="status 3"):
+    with pytest.raises(remote_errors.WorkerGone, match="status 3"):
         toy.die()
     assert toy.same(1) == 1
-    with pytest.raises(remote.WorkerGone, match="restarted"):
+    with pytest.raises(remote_errors.WorkerGone, match="restarted"):
         model.loss()
 
 
 def test_a_forged_reply_is_a_bad_reply_not_a_crash(toy):
     _, toy = toy
-    with pytest.raises(remote.BadReply):
+    with pytest.raises(remote_errors.BadReply):
         toy.forge()
     assert toy.same(3) == 3
 
