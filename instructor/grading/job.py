@@ -16,7 +16,7 @@ import re
 import time
 from pathlib import Path
 
-from instructor.grading import inline, own, sandbox, scoring, steps
+from instructor.grading import inline, launch, own, sandbox, scoring, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import (
     SubmissionError,
@@ -147,7 +147,7 @@ def grade(name, source, kit, rubric, scratch=None):
         notes.append("handed in with warnings (collect --allow-incomplete): "
                      + " / ".join(first))
     ws = Workspace(kit, files, scratch)
-    uid = sandbox.UIDS.acquire() if iso.switch_uid else None
+    uid = launch.UIDS.acquire() if iso.switch_uid else None
     outcomes, logs = {}, []
     try:
         if rubric.needs_tests:
@@ -193,7 +193,7 @@ def grade(name, source, kit, rubric, scratch=None):
             logs.append(log)
     finally:
         if uid is not None:
-            sandbox.UIDS.release(uid)
+            launch.UIDS.release(uid)
         ws.remove()
     refs = _reference_notebooks(kit)
     items = scoring.score(rubric, outcomes, refs)

@@ -49,7 +49,7 @@ How an item's points are computed from its checks (partial credit, skips, an ite
 selects nothing) is :mod:`instructor.grading.scoring`; which code cells a ``sections`` list
 selects, :mod:`instructor.grading.notebook_sections`.
 
-Other tables: ``[limits]`` (see :class:`instructor.grading.sandbox.Limits`; ``step_seconds``,
+Other tables: ``[limits]`` (see :class:`instructor.grading.limits.Limits`; ``step_seconds``,
 ``cpu_seconds``, ``memory_gib``, ``file_mib``, ``processes``, ``output_kib``, plus
 ``cell_seconds`` per notebook cell, ``test_seconds`` per call of the student's code in a
 hidden test, and the time budget of a whole submission, all steps together:
@@ -77,7 +77,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (requirem
         tomllib = None
 
 from instructor import given as given_mod
-from instructor.grading.sandbox import GiB, Limits, MiB
+from instructor.grading.limits import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
 ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude",

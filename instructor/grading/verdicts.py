@@ -34,7 +34,7 @@ import pytest
 
 from instructor.grading import module_proxies, public_hints, remote_errors
 from instructor.grading import remote as remote_mod
-from instructor.grading.sandbox import Limits
+from instructor.grading.limits import Limits
 
 PR_SET_DUMPABLE = 4
 

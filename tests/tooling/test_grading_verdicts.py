@@ -24,15 +24,18 @@ import pytest
 
 from instructor.grading import _rpc as rpc
 from instructor.grading import (
+    launch,
     module_proxies,
     remote,
     remote_errors,
     report,
     runner,
     sandbox,
+    sandbox_view,
     scoring,
     workspace,
 )
+from instructor.grading.limits import Limits
 
 # ------------------------------------------------------------------------------ format
 
@@ -191,16 +194,16 @@ def toy(tmp_path_factory):
     template = scratch / "template"
     template.mkdir()
     (template / "toy.py").write_text(TOY)
-    sandbox.make_home(template)
+    sandbox_view.make_home(template)
     tools = scratch / "tools"
     tools.mkdir()
     tools.chmod(0o755)
     for name, src in workspace.WORKER.items():
         shutil.copy2(src, tools / name)
     iso = sandbox.detect_isolation()
-    uid = sandbox.UIDS.acquire() if iso.switch_uid else None
-    env = sandbox.sandbox_env(scratch / "work", {"PYTHONPATH": str(tools)})
-    r = remote.Remote(template, scratch / "work", tools, sandbox.Limits(wall_seconds=300),
+    uid = launch.UIDS.acquire() if iso.switch_uid else None
+    env = sandbox_view.sandbox_env(scratch / "work", {"PYTHONPATH": str(tools)})
+    r = remote.Remote(template, scratch / "work", tools, Limits(wall_seconds=300),
                       env, uid)
     r.call_seconds = 20
     mod = module_proxies.install(r, ["toy.py"], template)["toy"]
@@ -208,7 +211,7 @@ def toy(tmp_path_factory):
     r.stop()
     sys.modules.pop("toy", None)
     if uid is not None:
-        sandbox.UIDS.release(uid)
+        launch.UIDS.release(uid)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -406,7 +409,7 @@ def test_preflight_refuses_without_the_data(tiny_kit, monkeypatch):
     from instructor.grading import preflight
 
     kit, rub = tiny_kit
-    monkeypatch.setattr(sandbox, "data_dir", lambda: None)
+    monkeypatch.setattr(sandbox_view, "data_dir", lambda: None)
     with pytest.raises(preflight.PreflightError, match=r"CIFAR-10 is not complete.*make data"):
         preflight.check(kit, rub, REPO, kit.parent / "out", log=lambda m: None)
 
