@@ -39,7 +39,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from instructor.grading import report, runner, sandbox
+from instructor.grading import report, runner, sandbox, sandbox_view
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit, kit_meta
 
@@ -80,7 +80,7 @@ def before(rev, copies, workers, quick_rubric, tmp):
         tar.extractall(tree, filter="data")
     (tree / ".venv").symlink_to(Path(sys.prefix))
     env = {**os.environ, "PYTHONPATH": str(tree),
-           "CIFAR10_DIR": str(sandbox.data_dir() or "")}
+           "CIFAR10_DIR": str(sandbox_view.data_dir() or "")}
     proc = subprocess.run([sys.executable, "-c", BEFORE, str(copies), str(workers),
                            "1" if quick_rubric else "0", str(tmp / "before")], cwd=tree,
                           env=env, capture_output=True, text=True)

@@ -2,7 +2,7 @@
 
 Loaded by :mod:`instructor.grading._launcher` (PID 1 of fresh mount and PID namespaces, root
 there) before it starts the graded command; standard library only, nothing of the grader's
-repository. :func:`build` turns a *spec* (made by :func:`instructor.grading.sandbox.root_spec`)
+repository. :func:`build` turns a *spec* (made by :func:`instructor.grading.sandbox_view.root_spec`)
 into the only filesystem the command can see::
 
     /                       tmpfs, read-only once built

@@ -14,7 +14,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from instructor.grading import preflight, runner, sandbox
+from instructor.grading import launch, preflight, runner, sandbox, sandbox_view
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
@@ -28,7 +28,7 @@ def add_arguments(p):
                         "gradescope/, inline_questions/")
     p.add_argument("--rubric", default=str(rubric_mod.DEFAULT_RUBRIC),
                    help="rubric TOML (default: instructor/rubric.toml)")
-    p.add_argument("--src", default=str(sandbox.REPO),
+    p.add_argument("--src", default=str(sandbox_view.REPO),
                    help="the solution repository (default: this one)")
     p.add_argument("--release", default=None, metavar="DIR",
                    help="use this student release (e.g. dist/student) instead of building one")
@@ -103,7 +103,7 @@ def _run(args):
         raise ValueError("refusing to grade: the sandbox cannot isolate untrusted code here ("
                          + "; ".join(iso.notes) + "). Run as root or where user namespaces "
                          "work, or pass --unsafe-no-isolation to accept the risk")
-    sandbox.install_signal_handlers()   # SIGTERM/SIGINT: every sandbox dies with the grader
+    launch.install_signal_handlers()   # SIGTERM/SIGINT: every sandbox dies with the grader
     print(f"building the grading kit from {args.src} ...", file=sys.stderr)
     kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
     return grade_all(args.submissions, out, kit, rub, args.src, workers=args.workers,

@@ -1,7 +1,7 @@
 """Feedback that teaches: the text of a graded submission's feedback, as pure functions.
 
 No I/O, no grading: these functions turn what a grading run produced (the item results of
-:func:`instructor.grading.rubric.score`, the public checks' results, the reference notebooks)
+:func:`instructor.grading.scoring.score`, the public checks' results, the reference notebooks)
 into lines a student can act on (issue 14):
 
 - a failed hidden test gives the hint that ``python -m assignment check`` gives for the same
@@ -33,7 +33,7 @@ import re
 from assignment.collect import cell_name
 from assignment.notebook_checks import VERDICT_RE
 from instructor import fairness
-from instructor.grading.rubric import code_cell_sections
+from instructor.grading.notebook_sections import code_cell_sections
 
 MAX_LINES = 60
 NOT_IMPLEMENTED = re.compile(r"([A-Za-z_][\w.]*): not implemented yet")
@@ -237,7 +237,7 @@ def items_feedback(items, public=None, notebooks=None, max_lines=MAX_LINES, per_
     """The feedback lines of the items that lost points (see the module docstring).
 
     Inputs:
-    - items: item results of rubric.score (id, title, points, max_points, failures, note,
+    - items: item results of scoring.score (id, title, points, max_points, failures, note,
       functions)
     - public: public check name -> result (status, hint), from the student's code
     - notebooks: notebook name -> notebook dict (the reference notebooks), to name cells

@@ -16,7 +16,7 @@ import re
 import time
 from pathlib import Path
 
-from instructor.grading import inline, own, sandbox, steps
+from instructor.grading import inline, launch, own, sandbox, scoring, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import (
     SubmissionError,
@@ -75,7 +75,7 @@ def _empty_result(name, rubric, note, seconds=0.0):
 def _unscored_failures(rubric, outcomes, refs):
     """Failed checks that no item scores (e.g. a notebook's set-up cell, whose failure makes
     every later cell fail): one note per notebook or test run, with the first lines."""
-    scored = {c for item in rubric.items for c in rubric_mod.item_checks(item, outcomes, refs)}
+    scored = {c for item in rubric.items for c in scoring.item_checks(item, outcomes, refs)}
     notes, seen = [], set()
     for cid in sorted(outcomes, key=_check_order):
         out = outcomes[cid]
@@ -147,11 +147,11 @@ def grade(name, source, kit, rubric, scratch=None):
         notes.append("handed in with warnings (collect --allow-incomplete): "
                      + " / ".join(first))
     ws = Workspace(kit, files, scratch)
-    uid = sandbox.UIDS.acquire() if iso.switch_uid else None
+    uid = launch.UIDS.acquire() if iso.switch_uid else None
     outcomes, logs = {}, []
     try:
         if rubric.needs_tests:
-            selected = rubric_mod.selected_tests(rubric, kit_meta(kit)["test_ids"])
+            selected = scoring.selected_tests(rubric, kit_meta(kit)["test_ids"])
             got, log = steps.hidden_tests(ws, selected, rubric, uid, deadline)
             outcomes.update(got)
             logs.append(log)
@@ -193,10 +193,10 @@ def grade(name, source, kit, rubric, scratch=None):
             logs.append(log)
     finally:
         if uid is not None:
-            sandbox.UIDS.release(uid)
+            launch.UIDS.release(uid)
         ws.remove()
     refs = _reference_notebooks(kit)
-    items = rubric_mod.score(rubric, outcomes, refs)
+    items = scoring.score(rubric, outcomes, refs)
     notes += [f"{log.name}: {log.problem}" for log in logs if log.problem]
     notes += _unscored_failures(rubric, outcomes, refs)
     answers = {}

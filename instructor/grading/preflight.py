@@ -22,7 +22,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from instructor.grading import job, report, sandbox
+from instructor.grading import job, report, sandbox_view
 from instructor.grading.workspace import kit_meta
 
 REFERENCE_ID = "reference-solution"
@@ -48,7 +48,7 @@ def check_data(rubric):
         return None
     from assignment.datasets import fetch  # the grader's copy (the solution's; trusted)
 
-    folder = sandbox.data_dir()
+    folder = sandbox_view.data_dir()
     if folder is None or not fetch.is_complete(folder):
         where = folder or fetch.default_dir()
         raise PreflightError(

@@ -3,11 +3,11 @@
 TRUSTED SIDE: this module never imports, executes or shares a process with student code.
 :class:`Remote` starts :mod:`instructor.grading._worker` in the sandbox
 (:func:`instructor.grading.sandbox.run`, the student's uid and limits) and talks to it over
-two FIFOs in the work folder; :func:`install` puts :class:`ModuleProxy` objects into
-``sys.modules`` in place of the student's modules (``assignment.layers`` ...), so that the
-hidden tests run *unchanged* in the trusted process: every call of a student function sends
-its arguments to the worker and returns the worker's result; the assertions, the inputs
-(fixtures, seeds) and the reference values stay here.
+two FIFOs in the work folder; :func:`instructor.grading.module_proxies.install` puts
+proxies into ``sys.modules`` in place of the student's modules (``assignment.layers`` ...),
+so that the hidden tests run *unchanged* in the trusted process: every call of a student
+function sends its arguments to the worker and returns the worker's result; the assertions,
+the inputs (fixtures, seeds) and the reference values stay here.
 
 What crosses the boundary (the format is :mod:`instructor.grading._rpc`; no pickle):
 
@@ -21,22 +21,22 @@ What crosses the boundary (the format is :mod:`instructor.grading._rpc`; no pick
   both directions around every call;
 * an exception of the student's code comes back as its type name and message and is raised
   here as a subclass of the matching built-in type (``ValueError`` ...) and of
-  :class:`StudentCodeError`.
+  :class:`~instructor.grading.remote_errors.StudentCodeError`.
 
 Every call waits at most until :attr:`Remote.deadline` (the test's time limit, capped by the
 submission's budget); a call past it kills the worker (:class:`CallTimeout`), and later
 calls of the same function fail at once. A worker that dies (crash, limit) raises
 :class:`WorkerGone`; the next call starts a fresh worker from a pristine copy of the work
-folder. A reply that does not follow the format is a :class:`BadReply`. All four are
-ordinary exceptions of the test that made the call: one failed check, never a grader error.
+folder. A reply that does not follow the format is a :class:`BadReply`. (All four:
+:mod:`instructor.grading.remote_errors`.)
 
 Why proxies rather than hidden tests rewritten as input/compare specs: the hidden tests stay
 ordinary pytest files that the instructor and the colleagues writing new ones (a Solver test,
 say) can run directly against the solution; every assertion keeps its meaning; and no second
-description of the same checks can drift from the first. The cost is this module.
+description of the same checks can drift from the first. The cost is this module and
+:mod:`instructor.grading.module_proxies`.
 """
 
-import ast
 import collections
 import keyword
 import os
@@ -46,70 +46,14 @@ import signal
 import sys
 import threading
 import time
-import types
 from pathlib import Path
-
-import numpy as np
 
 from instructor.grading import _rpc as rpc
 from instructor.grading import sandbox
+from instructor.grading.remote_errors import BadReply, CallTimeout, WorkerGone, student_exception
 
 STARTUP_SECONDS = 60.0
 
-
-class StudentCodeError(Exception):
-    """Mixin of every exception raised here on behalf of the student's code."""
-
-    type_name = "Exception"
-    student_message = ""
-
-
-class CallTimeout(Exception):
-    """A call of the student's code ran past its deadline; the worker was killed.
-    ``again``: the function had already timed out, so it was not called at all."""
-
-    def __init__(self, label, again=False):
-        super().__init__(label)
-        self.label, self.again = label, again
-
-
-class WorkerGone(Exception):
-    """The worker process ended (crash, limit, os._exit) or was restarted."""
-
-
-class BadReply(Exception):
-    """The worker's reply does not follow the wire format or cannot be used."""
-
-
-SAFE_EXCEPTIONS = {cls.__name__: cls for cls in (
-    ValueError, TypeError, NotImplementedError, KeyError, IndexError, LookupError,
-    AttributeError, ZeroDivisionError, FloatingPointError, OverflowError, ArithmeticError,
-    AssertionError, RuntimeError, MemoryError, RecursionError, OSError,
-    np.linalg.LinAlgError)}
-_EXC_CLASSES = {}
-
-
-def student_exception(info):
-    """The exception to raise for the student's exception ``info`` (from the worker)."""
-    if not isinstance(info, dict):
-        return BadReply("malformed exception report")
-    mro = info.get("mro") if isinstance(info.get("mro"), list) else []
-    base = next((SAFE_EXCEPTIONS[n] for n in mro if n in SAFE_EXCEPTIONS), RuntimeError)
-    name = str(info.get("type", "Exception"))[:100]
-    cls = _EXC_CLASSES.get((base, name))
-    if cls is None:
-        cls = type(name if name.isidentifier() else "StudentError", (base, StudentCodeError),
-                   {"__module__": "student_code"})
-        _EXC_CLASSES[(base, name)] = cls
-    msg = str(info.get("msg", ""))[:2000]
-    exc = cls(msg)
-    exc.type_name, exc.student_message = name, msg
-    return exc
-
-
-# ------------------------------------------------------------------------------------------
-# The worker
-# ------------------------------------------------------------------------------------------
 
 class Remote:
     """One sandboxed worker at a time for one submission's hidden tests.
@@ -449,111 +393,3 @@ class RemoteObject:
 
     def __repr__(self):
         return f"<{type(self).__name__} in the grading worker>"
-
-
-# ------------------------------------------------------------------------------------------
-# Module proxies
-# ------------------------------------------------------------------------------------------
-
-def release_names(path):
-    """What the release's module at ``path`` defines at the top level, read with ``ast``
-    (the instructor's code; nothing is executed): ``{name: ("function"|"class", None) or
-    ("namedtuple", fields) or ("value", literal)}``."""
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    names = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names[node.name] = ("function", None)
-        elif isinstance(node, ast.ClassDef):
-            names[node.name] = ("class", None)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-            if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "namedtuple":
-                try:
-                    fields = ast.literal_eval(value.args[1])
-                except (ValueError, IndexError, SyntaxError):
-                    continue
-                names[name] = ("namedtuple", tuple(fields))
-                continue
-            try:
-                names[name] = ("value", ast.literal_eval(value))
-            except (ValueError, SyntaxError, TypeError):
-                continue
-        elif isinstance(node, ast.ImportFrom) and node.module and \
-                node.module.startswith("assignment."):
-            for alias in node.names:   # re-exported from another student module
-                names.setdefault(alias.asname or alias.name, ("import", node.module))
-    return names
-
-
-class ModuleProxy(types.ModuleType):
-    """A student module (``assignment.layers``) whose functions run in the worker.
-
-    Names are resolved from the release's copy of the module (so node ids, parametrized
-    lists and constants are the instructor's, whatever the student's code renames); a
-    name the release does not define is asked of the worker."""
-
-    def __init__(self, name, remote, names):
-        super().__init__(name)
-        self.__file__ = f"<{name} in the grading worker>"
-        object.__setattr__(self, "_remote", remote)
-        object.__setattr__(self, "_names", names)
-
-    def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        remote, names = self._remote, self._names
-        kind, extra = names.get(attr, (None, None))
-        if kind == "import":
-            value = getattr(sys.modules[extra], attr)
-        elif kind == "function":
-            value = remote_function(remote, self.__name__, attr)
-        elif kind == "class":
-            value = remote.class_for(self.__name__, attr)
-        elif kind == "namedtuple":
-            value = remote.namedtuple_class(attr, extra)
-        elif kind == "value":
-            value = extra
-        else:
-            value = self._ask(attr)
-        setattr(self, attr, value)
-        return value
-
-    def _ask(self, attr):
-        remote = self._remote
-        reply, arrays = remote.describe(self.__name__, attr)
-        kind = reply.get("kind")
-        if kind == "function":
-            return remote_function(remote, self.__name__, attr)
-        if kind == "class":
-            return remote.class_for(self.__name__, attr)
-        if kind == "namedtuple":
-            return remote.namedtuple_class(attr, [str(f) for f in reply.get("fields", [])])
-        if kind == "value":
-            return remote._decode(reply["value"], arrays)
-        raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r}")
-
-
-def remote_function(remote, module, name):
-    def function(*args, **kwargs):
-        return remote.call({"module": module, "name": name}, args, kwargs, name)
-    function.__name__ = function.__qualname__ = name
-    function.__module__ = module
-    return function
-
-
-def install(remote, modules, release):
-    """Put a :class:`ModuleProxy` for each of ``modules`` (``assignment/layers.py`` ...)
-    into ``sys.modules`` and onto its package; ``release``: the release folder."""
-    proxies = {}
-    for rel in modules:
-        name = rel[:-3].replace("/", ".")
-        proxy = ModuleProxy(name, remote, release_names(Path(release) / rel))
-        sys.modules[name] = proxy
-        package, _, leaf = name.rpartition(".")
-        if package:
-            __import__(package)
-            setattr(sys.modules[package], leaf, proxy)
-        proxies[name] = proxy
-    return proxies

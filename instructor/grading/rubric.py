@@ -45,19 +45,11 @@ when that is what cost the points (its own checks passed, at least some), the it
 says so and one failure ``gate:<function>`` per function names the hidden tests that failed,
 by id.
 
-Partial credit is the default: an item earns its points times the fraction of its checks that
-passed, so one failed check of six costs a sixth of the item, not all of it (issue 14). An
-item with ``all_or_nothing = true`` earns its points only when every check passed. (The older
-key ``partial`` is still read: ``partial = false`` means ``all_or_nothing = true``.) A check
-that was skipped (pytest's skip, from whatever code) counts as not passed: a skip must not
-shrink the denominator. An item that selects no check at all earns nothing and says so: a
-rubric typo must not give free points (grading the solution with the rubric shows such typos
-as lost points).
+How an item's points are computed from its checks (partial credit, skips, an item that
+selects nothing) is :mod:`instructor.grading.scoring`; which code cells a ``sections`` list
+selects, :mod:`instructor.grading.notebook_sections`.
 
-A heading section includes the cells under it up to the next heading of the same or a higher
-level; a ``## Dropout`` section thus includes its ``### Forward`` subsection.
-
-Other tables: ``[limits]`` (see :class:`instructor.grading.sandbox.Limits`; ``step_seconds``,
+Other tables: ``[limits]`` (see :class:`instructor.grading.limits.Limits`; ``step_seconds``,
 ``cpu_seconds``, ``memory_gib``, ``file_mib``, ``processes``, ``output_kib``, plus
 ``cell_seconds`` per notebook cell, ``test_seconds`` per call of the student's code in a
 hidden test, and the time budget of a whole submission, all steps together:
@@ -72,7 +64,6 @@ maximum score shrinks by its points) and ``[function_tests]`` (above).
 """
 
 import dataclasses
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +77,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (requirem
         tomllib = None
 
 from instructor import given as given_mod
-from instructor.grading.sandbox import GiB, Limits, MiB
+from instructor.grading.limits import GiB, Limits, MiB
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parents[1] / "rubric.toml"
 ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude",
@@ -94,9 +85,6 @@ ITEM_KEYS = {"id", "title", "points", "tests", "notebook", "sections", "exclude"
 LIMIT_KEYS = {"step_seconds", "cpu_seconds", "memory_gib", "file_mib", "processes",
               "output_kib", "cell_seconds", "test_seconds", "budget_seconds", "budget_factor"}
 FILES_KEYS = {"notebooks", "hidden_support"}
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
-INLINE = re.compile(r"inline\s+question", re.IGNORECASE)
-HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 class RubricError(ValueError):
@@ -342,167 +330,3 @@ def load(path=DEFAULT_RUBRIC):
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{path}: not valid TOML: {exc}") from None
     return from_dict(data, source=str(path))
-
-
-# ------------------------------------------------------------------------------------------
-# Notebook sections
-# ------------------------------------------------------------------------------------------
-
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def code_cell_sections(nb):
-    """For each code cell (nbval's numbering), the headings it sits under, outermost first."""
-    stack, out = [], []   # stack of (level, text)
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in _source(cell).splitlines():
-                m = HEADING.match(line)
-                # "### END SOLUTION" is no heading; an "## Inline Question" heading holds
-                # markdown only and does not end the section it sits in
-                if m and m.group(2) not in MARKERS and not INLINE.search(m.group(2)):
-                    level = len(m.group(1))
-                    while stack and stack[-1][0] >= level:
-                        stack.pop()
-                    stack.append((level, m.group(2)))
-        elif cell.get("cell_type") == "code":
-            out.append([text for _, text in stack])
-    return out
-
-
-def _norm(text):
-    return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip().lower()
-
-
-def section_cells(nb, sections, exclude=()):
-    """Code-cell numbers under any of the headings ``sections`` (``"*"``: all), except the
-    cells whose whole source (stripped) is one of ``exclude``."""
-    wanted = {_norm(s) for s in sections}
-    skip = {e.strip() for e in exclude}
-    sources = [_source(c).strip() for c in nb.get("cells", []) if c.get("cell_type") == "code"]
-    return [n for n, heads in enumerate(code_cell_sections(nb))
-            if ("*" in sections or wanted & {_norm(h) for h in heads})
-            and sources[n] not in skip]
-
-
-def read_notebook(path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-# ------------------------------------------------------------------------------------------
-# Scoring
-# ------------------------------------------------------------------------------------------
-
-def item_checks(item, outcomes, reference_nbs):
-    """The check ids of ``item`` (sorted). ``outcomes``: check id -> outcome (for tests and
-    own-notebook cells, whose ids are known only after a run); ``reference_nbs``: notebook
-    name -> notebook dict (the reference notebooks, to resolve sections)."""
-    ids = set()
-    for pattern in item.tests:
-        ids |= {c for c in outcomes if c.startswith("test:")
-                and matches(c[len("test:"):], pattern)}
-    if item.notebook:
-        nb = reference_nbs.get(item.notebook)
-        if nb is not None:
-            ids |= {f"ref:{item.notebook}::Cell {n}"
-                    for n in section_cells(nb, item.sections, item.exclude)}
-    if item.own_notebook:
-        prefix = f"own:{item.own_notebook}::"
-        ids |= {c for c in outcomes if c.startswith(prefix)}
-        ids.add(f"own:{item.own_notebook}")   # the notebook as a whole (present, readable)
-    return sorted(ids)
-
-
-def _glob(pattern):
-    """A node-id pattern: ``*`` any text, ``?`` one character, everything else literal
-    (so ``test_x[batchnorm-*]`` matches parametrized ids; fnmatch would read ``[...]`` as a
-    character class)."""
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts) + r"\Z")
-
-
-def matches(test_id, pattern):
-    return _glob(pattern).match(test_id) is not None
-
-
-def selected_tests(rubric, test_ids):
-    """The hidden test ids some item uses (only those are run: the others earn nothing)."""
-    patterns = [p for item in rubric.items for p in item.tests]
-    patterns += [p for item in rubric.items for f in rubric.gate(item)
-                 for p in rubric.function_tests[f]]
-    return [t for t in test_ids if any(matches(t, p) for p in patterns)]
-
-
-def item_points(item, passed, counted):
-    """Points earned by ``item`` with ``passed`` of its ``counted`` checks passed: a share in
-    proportion (the default), or all-or-nothing when the item asks for it."""
-    if counted == 0:
-        return 0.0
-    if item.all_or_nothing:
-        return item.points if passed == counted else 0.0
-    return item.points * passed / counted
-
-
-def gate_failures(rubric, item, outcomes):
-    """One ``gate:<function>`` failure per function of notebook ``item`` whose hidden tests
-    (trusted verdicts: ``test:`` outcomes) did not all pass or did not run."""
-    failures = []
-    for f in rubric.gate(item):
-        patterns = rubric.function_tests.get(f, ())
-        ids = sorted(c for c in outcomes if c.startswith("test:")
-                     and any(matches(c[len("test:"):], p) for p in patterns))
-        bad = [c[len("test:"):] for c in ids
-               if not outcomes[c]["passed"] or outcomes[c].get("skipped")]
-        if not ids:
-            message = f"no hidden test of {f} ran"
-        elif bad:
-            message = (f"{len(bad)} of the {len(ids)} hidden tests of {f} failed: "
-                       + ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else ""))
-        else:
-            continue
-        failures.append({"check": f"gate:{f}", "message": message})
-    return failures
-
-
-def score(rubric, outcomes, reference_nbs):
-    """Score every item. ``outcomes``: check id -> {"passed": bool, "message": str} (a
-    ``"skipped": True`` outcome counts as not passed). Returns a list of item result dicts."""
-    results = []
-    for item in rubric.items:
-        checks = item_checks(item, outcomes, reference_nbs)
-        counted, failures = 0, []
-        passed = 0
-        for cid in checks:
-            out = outcomes.get(cid)
-            if out is None:
-                if cid.startswith("own:") and "::" not in cid:
-                    continue   # the whole-notebook check is only recorded when it fails
-                out = {"passed": False, "message": "not run (an earlier problem stopped the "
-                       "run before this check)"}
-            counted += 1
-            if out["passed"] and not out.get("skipped"):
-                passed += 1
-            else:
-                message = out.get("message", "")
-                failures.append({"check": cid, "message": ("skipped: " + message)
-                                 if out.get("skipped") else message})
-        earned = item_points(item, passed, counted)
-        note = "" if counted else "no check of this item ran (see the notes)"
-        # only where the gate is what costs the points: an item whose own checks failed
-        # already says why (a stub's notebook cells fail too)
-        closed = gate_failures(rubric, item, outcomes) if earned else []
-        if closed:
-            earned = 0.0
-            failures += closed
-            note = note or ("no points: the hidden tests of " + ", ".join(
-                f["check"][len("gate:"):] for f in closed) + " did not all pass, and "
-                "this item counts only with them (your notebook's outputs alone cannot show "
-                "that your code computed them)")
-        results.append({
-            "id": item.id, "title": item.title, "points": round(earned, 4),
-            "max_points": item.points, "passed": passed, "checks": counted,
-            "failures": failures, "functions": list(item.functions), "note": note,
-        })
-    return results

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from assignment import collect
-from instructor.grading import feedback_text, sandbox
+from instructor.grading import feedback_text, launch, sandbox, sandbox_view
 from instructor.grading.workspace import REPORTER_MODULE, SANITIZER
 
 
@@ -58,15 +58,15 @@ class StepLog:
 
 def _pytest_cmd(ws, *args):
     return [sys.executable, "-m", "pytest", "-p", REPORTER_MODULE, "--grading-report-fd",
-            sandbox.REPORT_FD, "-p", "no:cacheprovider", "-q", "-o", "addopts=",
+            launch.REPORT_FD, "-p", "no:cacheprovider", "-q", "-o", "addopts=",
             "--color=no", *args]
 
 
 def _env(ws):
     # No plugin autoloading: the runs load what they use (-p nbval), nothing else from the
     # environment (faster start: nbval alone imports nbformat, ~1 s).
-    return sandbox.sandbox_env(ws.work, {"PYTHONPATH": str(ws.tools),
-                                         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    return sandbox_view.sandbox_env(ws.work, {"PYTHONPATH": str(ws.tools),
+                                              "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -135,11 +135,11 @@ def hidden_tests(ws, test_ids, rubric, uid=None, deadline=None):
     }
     (trusted / ".verdicts.json").write_text(json.dumps(config))
     wall = limits.wall_seconds if deadline is None else max(1.0, deadline - time.time())
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(trusted), str(sandbox.REPO)]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(trusted), str(sandbox_view.REPO)]),
            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     problems, sink = [], {}
-    reader = threading.Thread(target=sandbox._drain, args=(out_r, sandbox.REPORT_LIMIT, sink),
+    reader = threading.Thread(target=launch.drain, args=(out_r, launch.REPORT_LIMIT, sink),
                               daemon=True)
     reader.start()
     proc = subprocess.Popen([sys.executable, "-m", "instructor.grading.verdicts",
@@ -239,12 +239,12 @@ NORMAL_EXITS = (0, 1)   # pytest: all passed, some failed; anything else ends a 
 def notebook_cmd(ws, nb, rubric):
     """The collector's command line: nbval of ``notebooks/nb`` with the project's sanitizer.
 
-    The kernel is the sandbox's (:data:`~instructor.grading.sandbox.KERNEL_NAME`: started
+    The kernel is the sandbox's (:data:`~instructor.grading.sandbox_view.KERNEL_NAME`: started
     under the student's uid, out of the collector's reach) wherever the sandbox isolates;
     ``--noconftest``: the collector loads no code from the work folder.
     """
     iso = sandbox.detect_isolation()
-    kernel = (["--nbval-kernel-name", sandbox.KERNEL_NAME] if iso.safe
+    kernel = (["--nbval-kernel-name", sandbox_view.KERNEL_NAME] if iso.safe
               else ["--nbval-current-env"])
     return _pytest_cmd(ws, "-p", "nbval", "--nbval", *kernel, "--noconftest",
                        "--nbval-sanitize-with", str(ws.tools / SANITIZER),

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import public_hints
+from instructor.grading import module_proxies, public_hints, remote_errors
 from instructor.grading import remote as remote_mod
-from instructor.grading.sandbox import Limits
+from instructor.grading.limits import Limits
 
 PR_SET_DUMPABLE = 4
 
@@ -51,21 +51,21 @@ def classify(excinfo, test_seconds):
     """``(kind, message)`` for a failed test; the message names the student's exception or
     the kind of failure, and quotes nothing of the test."""
     exc = excinfo.value
-    if isinstance(exc, remote_mod.StudentCodeError):
+    if isinstance(exc, remote_errors.StudentCodeError):
         first = (exc.student_message.strip().splitlines() or [""])[0][:300]
         if exc.type_name == "NotImplementedError":
             return "raised", f"NotImplementedError: {first}"
         return "raised", f"your code raised {exc.type_name}: {first}"
-    if isinstance(exc, remote_mod.CallTimeout):
+    if isinstance(exc, remote_errors.CallTimeout):
         if exc.again:
             return "timeout", (f"{exc.label} was not called again: it ran past the time limit "
                                f"of {test_seconds:g} s per call in an earlier check (an "
                                "infinite loop?)")
         return "timeout", (f"{exc.label} did not finish within the time limit of "
                            f"{test_seconds:g} s per call (an infinite loop?)")
-    if isinstance(exc, remote_mod.WorkerGone):
+    if isinstance(exc, remote_errors.WorkerGone):
         return "crash", f"your code ended the process it ran in: {exc}"
-    if isinstance(exc, remote_mod.BadReply):
+    if isinstance(exc, remote_errors.BadReply):
         return "bad-reply", f"your code returned something that cannot be checked: {exc}"
     if isinstance(exc, BudgetSpent):
         return "budget", str(exc)
@@ -173,7 +173,7 @@ def main(argv=None):
     _not_dumpable()
     config = json.loads(Path(argv[0]).read_text())
     plugin = VerdictPlugin(config)
-    remote_mod.install(plugin.remote, config["student_files"], config["release"])
+    module_proxies.install(plugin.remote, config["student_files"], config["release"])
     args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "--color=no",
             "-p", "no:randomly", "--tb=short", *config["test_files"]]
     code = pytest.main(args, plugins=[plugin])

@@ -40,7 +40,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from assignment.collect import STUDENT_CODE_FILES
-from instructor.grading import sandbox
+from instructor.grading import sandbox, sandbox_view
+from instructor.grading.limits import MiB
 
 REPORTER = Path(__file__).with_name("_pytest_reporter.py")
 REPORTER_MODULE = "_grading_reporter"
@@ -48,7 +49,7 @@ WORKER = {"_grading_worker.py": Path(__file__).with_name("_worker.py"),
           "_grading_rpc.py": Path(__file__).with_name("_rpc.py")}
 SANITIZER = "nbval_sanitize.cfg"
 WORK_PREFIX = "cs231n-grade-"
-MAX_FILE_BYTES = 50 * sandbox.MiB
+MAX_FILE_BYTES = 50 * MiB
 MAX_MEMBERS = 5000
 
 
@@ -241,7 +242,7 @@ def check_scratch(scratch=None):
     """The folder for work folders (created); a ValueError if the sandbox could not enter it."""
     scratch = Path(scratch or tempfile.gettempdir())
     scratch.mkdir(parents=True, exist_ok=True)
-    closed = sandbox._closed_ancestor(scratch / "x")
+    closed = sandbox_view.closed_ancestor(scratch / "x")
     if closed is not None and sandbox.detect_isolation().switch_uid:
         raise ValueError(f"scratch folder {scratch} is inside {closed}, which other users "
                          "cannot enter, so the sandbox's uid could not reach its work "
@@ -295,7 +296,7 @@ class Workspace:
                 (self.work / rel).write_bytes(self.files[rel])
         for nb in self.meta["notebooks"]:
             (self.work / "notebooks" / nb).unlink(missing_ok=True)
-        sandbox.make_home(self.work)
+        sandbox_view.make_home(self.work)
         return self.work
 
     def template(self):

@@ -12,7 +12,7 @@ from assignment import checks as pc
 from assignment import layers
 from instructor import fairness
 from instructor.grading import feedback_text as ft
-from instructor.grading import rubric
+from instructor.grading import notebook_sections, rubric, scoring
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {name: json.loads((REPO / "notebooks" / name).read_text())
@@ -30,19 +30,19 @@ def _traceback(function):
 
 
 def _all_stubs_items():
-    """rubric.score of the real rubric for a submission whose every function is a stub."""
+    """scoring.score of the real rubric for a submission whose every function is a stub."""
     rub = rubric.load()
     outcomes = {}
     for name in fairness.TABLE:
         for variant in ("[a]", "[batchnorm-1-0.0]", "[layernorm-0.6-1.7]", "[0.6-None]",
                         "[None-batchnorm]"):
             tid = f"test:{name}{variant}"
-            items = [i for i in rub.items if any(rubric.matches(tid[5:], p) for p in i.tests)]
+            items = [i for i in rub.items if any(scoring.matches(tid[5:], p) for p in i.tests)]
             function = items[0].functions[0] if items else "affine_forward"
             outcomes[tid] = {"passed": False, "message": _traceback(function)}
     for item in rub.items:
         if item.notebook:
-            for n in rubric.section_cells(NOTEBOOKS[item.notebook], item.sections):
+            for n in notebook_sections.section_cells(NOTEBOOKS[item.notebook], item.sections):
                 outcomes[f"ref:{item.notebook}::Cell {n}"] = {
                     "passed": False, "message": _traceback(item.functions[0])}
         if item.own_notebook:
@@ -50,7 +50,7 @@ def _all_stubs_items():
                 outcomes[f"own:{item.own_notebook}::Cell {n}"] = {
                     "passed": False, "message": _traceback(item.functions[0] if item.functions
                                                            else "dropout_forward")}
-    return rubric.score(rub, outcomes, NOTEBOOKS)
+    return scoring.score(rub, outcomes, NOTEBOOKS)
 
 
 def test_all_stubs_feedback_is_short_and_names_each_function_once():
@@ -153,7 +153,7 @@ def test_the_unbiased_variance_gets_its_hint(monkeypatch):
 
 def test_a_notebook_cell_is_named_by_heading_in_k_and_first_line():
     nb = NOTEBOOKS["Dropout.ipynb"]
-    (n,) = rubric.section_cells(nb, ["2. Dropout backward pass"])
+    (n,) = notebook_sections.section_cells(nb, ["2. Dropout backward pass"])
     label = ft.cell_label(nb, n)
     count = [c for c in nb["cells"] if c["cell_type"] == "code"][n]["execution_count"]
     assert label == f"section '2. Dropout backward pass', In [{count}] (`np.random.seed(231)`)"
@@ -296,7 +296,7 @@ def test_the_notebook_step_records_each_failed_cells_name():
     from instructor.grading import steps
 
     nb = NOTEBOOKS["Dropout.ipynb"]
-    (n,) = rubric.section_cells(nb, ["2. Dropout backward pass"])
+    (n,) = notebook_sections.section_cells(nb, ["2. Dropout backward pass"])
     outcomes = {f"ref:Dropout.ipynb::Cell {n}": {"passed": False, "message": "x"},
                 "ref:Dropout.ipynb::Cell 0": {"passed": True, "message": ""},
                 "ref:Dropout.ipynb": {"passed": False, "message": "could not be collected"}}

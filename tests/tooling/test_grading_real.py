@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import job, sandbox
+from instructor.grading import job, sandbox_view
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 
@@ -44,7 +44,7 @@ def make_zip(path, files):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, request):
-    if sandbox.data_dir() is None:
+    if sandbox_view.data_dir() is None:
         pytest.skip("CIFAR-10 is not downloaded (make data)")
     # the fixture helpers of the mini cases (tests/ is on sys.path under pytest)
     from test_grading import WRONG_BN, fake_release

@@ -1,9 +1,9 @@
-"""Tests of the rubric's scoring (instructor/grading/rubric.py): partial credit by default,
+"""Tests of the rubric's scoring (instructor/grading/scoring.py): partial credit by default,
 all-or-nothing on request, skipped checks counted as not passed."""
 
 import pytest
 
-from instructor.grading import rubric
+from instructor.grading import rubric, scoring
 
 TESTS = [f"t.py::test_dropout_{i}" for i in range(6)]
 
@@ -24,7 +24,7 @@ def _outcomes(failed=(), skipped=()):
 
 
 def _points(rub, outcomes):
-    (item,) = rubric.score(rub, outcomes, {})
+    (item,) = scoring.score(rub, outcomes, {})
     return item
 
 

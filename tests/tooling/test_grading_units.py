@@ -11,8 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from instructor.grading import inline, report, sandbox, steps
+from instructor.grading import (
+    inline,
+    launch,
+    notebook_sections,
+    report,
+    sandbox,
+    sandbox_view,
+    scoring,
+    steps,
+)
 from instructor.grading import rubric as rubric_mod
+from instructor.grading.limits import GiB, Limits, MiB
 from instructor.grading.workspace import SubmissionError, read_submission
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,8 +44,8 @@ def workdir(scratch):
     """A folder the sandbox may use, handed to a sandbox uid when running as root."""
     work = scratch / "work"
     work.mkdir()
-    sandbox.make_home(work)
-    uid = sandbox.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
+    sandbox_view.make_home(work)
+    uid = launch.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
     if uid is not None:
         for dirpath, dirnames, filenames in os.walk(work):
             for name in dirnames + filenames:
@@ -44,12 +54,12 @@ def workdir(scratch):
         work.chmod(0o700)
     yield work, uid
     if uid is not None:
-        sandbox.UIDS.release(uid)
+        launch.UIDS.release(uid)
 
 
 def run(code, workdir, **limits):
     work, uid = workdir
-    return sandbox.run([PY, "-c", code], work, sandbox.Limits(**limits), uid=uid)
+    return sandbox.run([PY, "-c", code], work, Limits(**limits), uid=uid)
 
 
 # ------------------------------------------------------------------------------ sandbox
@@ -79,24 +89,24 @@ def test_wall_timeout_kills_every_process_even_after_setsid(workdir):
 def test_cpu_limit_gives_sigxcpu(workdir):
     res = run("while True: pass", workdir, cpu_seconds=1)
     assert res.signal == "SIGXCPU"
-    assert "CPU time limit" in res.problem(sandbox.Limits(cpu_seconds=1))
+    assert "CPU time limit" in res.problem(Limits(cpu_seconds=1))
 
 
 def test_memory_limit_makes_big_allocations_fail(workdir):
-    res = run("b = bytearray(1_500_000_000)", workdir, memory_bytes=1 * sandbox.GiB)
+    res = run("b = bytearray(1_500_000_000)", workdir, memory_bytes=1 * GiB)
     assert res.returncode == 1 and "MemoryError" in res.output
 
 
 def test_file_size_limit(workdir):
     res = run("open('big', 'wb').write(b'0' * 3_000_000)", workdir,
-              file_bytes=1 * sandbox.MiB)
+              file_bytes=1 * MiB)
     assert res.returncode == 1 and "File too large" in res.output
 
 
 def test_segfault_is_reported_as_a_crash(workdir):
     res = run("import ctypes; ctypes.string_at(0)", workdir)
     assert res.signal == "SIGSEGV"
-    assert res.problem(sandbox.Limits()) == "crashed (SIGSEGV)"
+    assert res.problem(Limits()) == "crashed (SIGSEGV)"
 
 
 def test_output_is_truncated_keeping_head_and_tail(workdir):
@@ -136,7 +146,7 @@ def test_switched_uid_cannot_read_root_only_files(workdir, scratch):
 def test_report_pipe_carries_lines_the_output_does_not(workdir):
     work, uid = workdir
     code = "import os, sys; os.write(int(sys.argv[1]), b'{\"a\": 1}\\n'); print('out')"
-    res = sandbox.run([PY, "-c", code, sandbox.REPORT_FD], work, uid=uid)
+    res = sandbox.run([PY, "-c", code, launch.REPORT_FD], work, uid=uid)
     assert res.report == '{"a": 1}\n' and res.output.strip() == "out"
 
 
@@ -182,10 +192,10 @@ def test_sections_follow_heading_levels_and_skip_markers_and_questions():
              ("markdown", "### One.a"), ("code", "2"), ("markdown", "## Inline Question 1"),
              ("markdown", "**Your Answer:**\n### BEGIN SOLUTION\nx\n### END SOLUTION"),
              ("code", "3"), ("markdown", "## Two"), ("code", "4"), ("code", "summary()\n"))
-    assert rubric_mod.section_cells(nb, ["One"]) == [1, 2, 3]
-    assert rubric_mod.section_cells(nb, ["Two"], exclude=["summary()"]) == [4]
-    assert rubric_mod.section_cells(nb, ["two"]) == [4, 5]
-    assert rubric_mod.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4, 5]
+    assert notebook_sections.section_cells(nb, ["One"]) == [1, 2, 3]
+    assert notebook_sections.section_cells(nb, ["Two"], exclude=["summary()"]) == [4]
+    assert notebook_sections.section_cells(nb, ["two"]) == [4, 5]
+    assert notebook_sections.section_cells(nb, ["*"]) == [0, 1, 2, 3, 4, 5]
 
 
 def test_scoring_all_or_nothing_partial_and_unrun_checks():
@@ -196,7 +206,7 @@ def test_scoring_all_or_nothing_partial_and_unrun_checks():
                 {"passed": False, "message": "boom"},
                 "ref:N.ipynb::Cell 1": {"passed": True},
                 "ref:N.ipynb::Cell 2": {"passed": False, "message": "differs"}}
-    items = {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": nb})}
+    items = {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": nb})}
     assert items["a"]["points"] == 0 and items["a"]["failures"][0]["message"] == "boom"
     assert items["b"]["points"] == 0.5 and (items["b"]["passed"], items["b"]["checks"]) == (1, 2)
     assert items["c"]["points"] == 0 and "no check" in items["c"]["note"]

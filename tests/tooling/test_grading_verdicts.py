@@ -1,5 +1,5 @@
 """Tests of the verdict layer: the wire format, and the student's module as a proxy of a
-sandboxed worker (instructor/grading/_rpc.py, _worker.py, remote.py).
+sandboxed worker (instructor/grading/_rpc.py, _worker.py, remote.py, module_proxies.py).
 
 Each worker test starts a real worker through the sandbox (its own uid when the grader runs
 as root) on a small "student" module, ``toy.py``, written here.
@@ -23,7 +23,19 @@ import numpy as np
 import pytest
 
 from instructor.grading import _rpc as rpc
-from instructor.grading import remote, report, runner, sandbox, workspace
+from instructor.grading import (
+    launch,
+    module_proxies,
+    remote,
+    remote_errors,
+    report,
+    runner,
+    sandbox,
+    sandbox_view,
+    scoring,
+    workspace,
+)
+from instructor.grading.limits import Limits
 
 # ------------------------------------------------------------------------------ format
 
@@ -182,24 +194,24 @@ def toy(tmp_path_factory):
     template = scratch / "template"
     template.mkdir()
     (template / "toy.py").write_text(TOY)
-    sandbox.make_home(template)
+    sandbox_view.make_home(template)
     tools = scratch / "tools"
     tools.mkdir()
     tools.chmod(0o755)
     for name, src in workspace.WORKER.items():
         shutil.copy2(src, tools / name)
     iso = sandbox.detect_isolation()
-    uid = sandbox.UIDS.acquire() if iso.switch_uid else None
-    env = sandbox.sandbox_env(scratch / "work", {"PYTHONPATH": str(tools)})
-    r = remote.Remote(template, scratch / "work", tools, sandbox.Limits(wall_seconds=300),
+    uid = launch.UIDS.acquire() if iso.switch_uid else None
+    env = sandbox_view.sandbox_env(scratch / "work", {"PYTHONPATH": str(tools)})
+    r = remote.Remote(template, scratch / "work", tools, Limits(wall_seconds=300),
                       env, uid)
     r.call_seconds = 20
-    mod = remote.install(r, ["toy.py"], template)["toy"]
+    mod = module_proxies.install(r, ["toy.py"], template)["toy"]
     yield r, mod
     r.stop()
     sys.modules.pop("toy", None)
     if uid is not None:
-        sandbox.UIDS.release(uid)
+        launch.UIDS.release(uid)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -226,7 +238,7 @@ def test_the_students_exceptions_are_raised_as_their_builtin_type(toy):
         toy.bad(np.ones(2))
     with pytest.raises(NotImplementedError) as info:
         toy.stub(1)
-    assert isinstance(info.value, remote.StudentCodeError)
+    assert isinstance(info.value, remote_errors.StudentCodeError)
 
 
 def test_the_global_random_state_follows_the_calls(toy):
@@ -255,11 +267,11 @@ def test_a_hanging_call_is_killed_and_not_repeated(toy):
     r.call_seconds = 1.0
     try:
         start = time.monotonic()
-        with pytest.raises(remote.CallTimeout) as info:
+        with pytest.raises(remote_errors.CallTimeout) as info:
             toy.spin()
         assert not info.value.again and time.monotonic() - start < 10
         start = time.monotonic()
-        with pytest.raises(remote.CallTimeout) as info:
+        with pytest.raises(remote_errors.CallTimeout) as info:
             toy.spin()
         assert info.value.again and time.monotonic() - start < 0.5
         assert toy.same(2) == 2   # a fresh worker for the other functions
@@ -270,16 +282,16 @@ def test_a_hanging_call_is_killed_and_not_repeated(toy):
 def test_a_worker_that_dies_fails_the_call_and_is_replaced(toy):
     _, toy = toy
     model = toy.Model(2)
-    with pytest.raises(remote.WorkerGone, match="status 3"):
+    with pytest.raises(remote_errors.WorkerGone, match="status 3"):
         toy.die()
     assert toy.same(1) == 1
-    with pytest.raises(remote.WorkerGone, match="restarted"):
+    with pytest.raises(remote_errors.WorkerGone, match="restarted"):
         model.loss()
 
 
 def test_a_forged_reply_is_a_bad_reply_not_a_crash(toy):
     _, toy = toy
-    with pytest.raises(remote.BadReply):
+    with pytest.raises(remote_errors.BadReply):
         toy.forge()
     assert toy.same(3) == 3
 
@@ -397,7 +409,7 @@ def test_preflight_refuses_without_the_data(tiny_kit, monkeypatch):
     from instructor.grading import preflight
 
     kit, rub = tiny_kit
-    monkeypatch.setattr(sandbox, "data_dir", lambda: None)
+    monkeypatch.setattr(sandbox_view, "data_dir", lambda: None)
     with pytest.raises(preflight.PreflightError, match=r"CIFAR-10 is not complete.*make data"):
         preflight.check(kit, rub, REPO, kit.parent / "out", log=lambda m: None)
 
@@ -469,7 +481,7 @@ def scored(outcomes, data=GATED):
     from instructor.grading import rubric as rubric_mod
 
     rub = rubric_mod.from_dict(json.loads(json.dumps(data)))
-    return {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": NB})}
+    return {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": NB})}
 
 
 def test_notebook_items_earn_their_points_only_with_the_hidden_tests_of_their_functions():
@@ -515,9 +527,9 @@ def test_gating_tests_run_even_when_no_item_scores_them_and_missing_ones_fail():
     rub = rubric_mod.from_dict(data)
     assert rub.needs_tests
     ids = ["t.py::test_drop_a", "t.py::test_drop_b", "t.py::test_net_core"]
-    assert rubric_mod.selected_tests(rub, ids) == ["t.py::test_drop_a", "t.py::test_net_core"]
+    assert scoring.selected_tests(rub, ids) == ["t.py::test_drop_a", "t.py::test_net_core"]
     outcomes = {k: v for k, v in gated_outcomes().items() if "test_drop" not in k}
-    items = {i["id"]: i for i in rubric_mod.score(rub, outcomes, {"N.ipynb": NB})}
+    items = {i["id"]: i for i in scoring.score(rub, outcomes, {"N.ipynb": NB})}
     assert items["nb_drop"]["points"] == 0   # its hidden test did not run: no credit
     assert "no hidden test of dropout_forward ran" in items["nb_drop"]["failures"][-1]["message"]
 

@@ -16,7 +16,7 @@ from assignment import checks as pc
 from assignment import fc_net, layers, optim
 from assignment.checks import common
 from instructor import fairness, manifest
-from instructor.grading import rubric
+from instructor.grading import rubric, scoring
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -557,7 +557,7 @@ def _check_names():
 
 
 def _is_scored(test_id, rub=None):
-    return bool(rubric.selected_tests(rub or rubric.load(), [test_id]))
+    return bool(scoring.selected_tests(rub or rubric.load(), [test_id]))
 
 
 @pytest.mark.slow

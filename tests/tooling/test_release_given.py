@@ -18,7 +18,7 @@ import pytest
 
 from instructor import given as given_mod
 from instructor import release
-from instructor.grading import report
+from instructor.grading import notebook_sections, report, scoring
 from instructor.grading import rubric as rubric_mod
 from instructor.release import sections
 from tests.cifar_fixtures import require_cifar10
@@ -58,7 +58,7 @@ def test_items_whose_functions_are_all_given_are_dropped():
 
 def test_the_grade_report_says_what_is_not_graded():
     rub = _rubric(given=["affine_forward", "relu_forward"])
-    items = rubric_mod.score(rub, {}, {})
+    items = scoring.score(rub, {}, {})
     result = {"student": "s", "score": 0.0, "max_score": rub.max_score, "items": items,
               "notes": [], "not_graded": rub.dropped_note}
     text = report.feedback(result)
@@ -171,7 +171,7 @@ def _small_source(dst):
         ".git", ".venv", "cifar-10-batches-py", "__pycache__", "dist", "build", "*.tar.gz"))
     path = dst / "notebooks/Dropout.ipynb"
     nb = release.read_notebook(path)
-    heads = iter(rubric_mod.code_cell_sections(nb))
+    heads = iter(notebook_sections.code_cell_sections(nb))
     cells = []
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from instructor.grading import launch, sandbox, sandbox_view, steps
 from instructor.grading import rubric as rubric_mod
-from instructor.grading import sandbox, steps
+from instructor.grading.limits import GiB, Limits, MiB
 from instructor.grading.workspace import SANITIZER, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def _unprivileged_prefix():
     if shutil.which("setpriv") is None or shutil.which("unshare") is None:
         pytest.skip("setpriv/unshare not installed: cannot start an unprivileged grader")
     base = Path(sys.base_prefix).resolve()
-    closed = sandbox._closed_ancestor(base)
+    closed = sandbox_view.closed_ancestor(base)
     script = "mount --make-rprivate / && "
     if closed is not None:   # expose the interpreter where nobody could not reach it
         script += (f"stash=$(mktemp -d) && mount --bind {base} $stash && "
@@ -96,11 +97,11 @@ def _work(scratch, files=None, protected=()):
     """A work folder with ``files`` ({rel: text}), given to a fresh sandbox uid (root)."""
     work = scratch / "work"
     work.mkdir()
-    sandbox.make_home(work)
+    sandbox_view.make_home(work)
     for rel, text in (files or {}).items():
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text(text)
-    uid = sandbox.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
+    uid = launch.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
     if uid is not None:
         for dirpath, dirnames, filenames in os.walk(work):
             for name in dirnames + filenames:
@@ -113,14 +114,14 @@ def _work(scratch, files=None, protected=()):
 
 
 def _hostile(work, uid, code, **limits):
-    res = sandbox.run([PY, "-c", code], work, sandbox.Limits(**limits), uid=uid)
+    res = sandbox.run([PY, "-c", code], work, Limits(**limits), uid=uid)
     if uid is not None:
-        sandbox.UIDS.release(uid)
+        launch.UIDS.release(uid)
     lines = [ln for ln in res.output.splitlines() if ln.startswith("SEEN ")]
     seen = json.loads(lines[-1][5:]) if lines else None
     return {"returncode": res.returncode, "signal": res.signal, "setup_error": res.setup_error,
             "output": res.output[-3000:], "seen": seen, "out_of_memory": res.out_of_memory,
-            "problem": res.problem(sandbox.Limits(**limits)),
+            "problem": res.problem(Limits(**limits)),
             "isolation": sandbox.detect_isolation().describe()}
 
 
@@ -272,7 +273,7 @@ def scenario_disk_quota():
     scratch = _scratch()
     try:
         work, uid = _work(scratch)
-        files = _hostile(work, uid, FILES_PROBE, scratch_bytes=256 * sandbox.MiB)
+        files = _hostile(work, uid, FILES_PROBE, scratch_bytes=256 * MiB)
         work_after = sorted(os.listdir(work))
         shutil.rmtree(work)
         work, uid = _work(scratch)
@@ -336,7 +337,7 @@ def scenario_memory_and_pids():
     scratch = _scratch()
     try:
         work, uid = _work(scratch)
-        memory = _hostile(work, uid, MEMORY_PROBE, memory_bytes=512 * sandbox.MiB)
+        memory = _hostile(work, uid, MEMORY_PROBE, memory_bytes=512 * MiB)
         pids = _hostile(work, uid, PIDS_PROBE, processes=60)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -417,10 +418,10 @@ while True:
 
 def scenario_grader_with_spinner(token):
     """A grader (its own process) whose sandbox leaves a setsid() busy loop behind."""
-    sandbox.install_signal_handlers()
+    launch.install_signal_handlers()
     scratch = _scratch()
     work, uid = _work(scratch)
-    sandbox.run([PY, "-c", SPINNER + f"# {token}"], work, sandbox.Limits(wall_seconds=300),
+    sandbox.run([PY, "-c", SPINNER + f"# {token}"], work, Limits(wall_seconds=300),
                 uid=uid)
     return {}
 
@@ -554,7 +555,7 @@ def scenario_notebook(student_code):
             "item": [{"id": "nb", "points": 1, "notebook": "N.ipynb", "sections": ["*"]}],
             "files": {"notebooks": ["N.ipynb"]},
             "limits": {"step_seconds": 120, "cell_seconds": 30}})
-        uid = sandbox.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
+        uid = launch.UIDS.acquire() if sandbox.detect_isolation().switch_uid else None
         ref = json.dumps(_reference_notebook()).encode()
         outcomes, log = steps.notebook(ws, "N.ipynb", ref, "ref", rub, uid)
         ws.remove()
@@ -606,11 +607,11 @@ def test_without_isolation_untrusted_code_is_refused_unless_unsafe(tmp_path):
     bare = sandbox.Isolation(notes=("simulated: no namespaces",))
     marker = tmp_path / "ran"
     cmd = [PY, "-c", f"open({str(marker)!r}, 'w').write('x')"]
-    res = sandbox._run(bare, cmd, tmp_path, sandbox.Limits(), None, None, None, (), None)
+    res = launch.launch(bare, cmd, tmp_path, Limits(), None, None, None, (), None)
     assert "refusing to run untrusted code" in res.setup_error and not marker.exists()
     assert res.isolation[0].startswith("no isolation available")
     unsafe = sandbox.Isolation(unsafe=True, notes=("simulated",))
-    res = sandbox._run(unsafe, cmd, tmp_path, sandbox.Limits(), None, None, None, (), None)
+    res = launch.launch(unsafe, cmd, tmp_path, Limits(), None, None, None, (), None)
     assert res.returncode == 0 and marker.exists()
     assert res.isolation[0].startswith("UNSAFE: NO ISOLATION")
 
@@ -649,15 +650,15 @@ def test_redteam_fixture_runs_and_is_contained(name):
         before = _tree(work)
         code = (f"# {token}\nimport sys; sys.path.insert(0, '.')\n"
                 "import assignment.layers as L\nL.affine_forward(1, 2, 3)\n")
-        res = sandbox.run([PY, "-c", code], work, sandbox.Limits(
-            wall_seconds=120, memory_bytes=1 * sandbox.GiB, scratch_bytes=256 * sandbox.MiB),
+        res = sandbox.run([PY, "-c", code], work, Limits(
+            wall_seconds=120, memory_bytes=1 * GiB, scratch_bytes=256 * MiB),
             uid=uid)
         assert "NotImplementedError: affine_forward: stub" in res.output, res.output[-2000:]
         assert _tree(work) == before
         assert _processes_with(token) == []
     finally:
         if uid is not None:
-            sandbox.UIDS.release(uid)
+            launch.UIDS.release(uid)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
