@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -35,6 +34,7 @@ from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import report, runner, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
+from tests.tooling.counting_server import counting_server
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
@@ -255,27 +255,8 @@ def solution_files():
 @pytest.fixture(scope="module")
 def listener():
     """A TCP server on the host's 127.0.0.1 counting the connections it gets."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen()
-    srv.settimeout(0.2)
-    hits = []
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(1)
-            conn.close()
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1], hits
-    stop.set()
-    t.join()
-    srv.close()
+    with counting_server(socket.AF_INET, ("127.0.0.1", 0)) as (address, hits):
+        yield address[1], hits
 
 
 @pytest.fixture(scope="module")
