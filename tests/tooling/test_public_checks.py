@@ -264,7 +264,7 @@ def test_command_line():
 # ---------------------------------------------------------------------------------------------
 
 
-def _dropout_forward_as_in_the_todo(scale=True):
+def dropout_forward_as_in_the_todo(scale=True):
     """dropout_forward with the given code around the TODO's literal mask (float64)."""
     def forward(x, dropout_param):
         p, mode = dropout_param["p"], dropout_param["mode"]
@@ -286,7 +286,7 @@ def _statuses(part):
 
 
 def test_the_literal_todo_mask_is_caught_by_the_dtype_check(monkeypatch):
-    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo())
+    monkeypatch.setattr(layers, "dropout_forward", dropout_forward_as_in_the_todo())
     results = pc.run_part("dropout")
     failed = [r for r in results if r.status != "PASS"]
     assert [r.what for r in failed] == [pc.dropout_keeps_float32.__doc__], failed
@@ -296,7 +296,7 @@ def test_the_literal_todo_mask_is_caught_by_the_dtype_check(monkeypatch):
 
 
 def test_unscaled_mask_is_not_blamed_on_the_draw(monkeypatch):
-    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo(scale=False))
+    monkeypatch.setattr(layers, "dropout_forward", dropout_forward_as_in_the_todo(scale=False))
     failed = {r.what: r for r in _by_status(pc.run_part("dropout"))["FAIL"]}
     for check in (pc.dropout_forward_train, pc.dropout_forward_seeded):
         assert failed[check.__doc__].hint.startswith("dropout mask not scaled")
