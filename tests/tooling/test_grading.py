@@ -39,68 +39,7 @@ from tests.tooling.counting_server import counting_server
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
-MINI_RUBRIC = """
-[limits]
-step_seconds = 90
-cell_seconds = 4
-test_seconds = 1.5
-cpu_seconds = 60
-memory_gib = 2
-
-[files]
-notebooks = ["Mini.ipynb"]
-hidden_support = ["tests/fixtures"]
-
-[[item]]
-id = "t_affine"
-title = "Affine layer (hidden tests)"
-points = 2
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_affine_gradients*"]
-functions = ["affine_forward", "affine_backward"]
-
-[[item]]
-id = "t_bn"
-title = "Batchnorm backward (hidden tests)"
-points = 3
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
-         "tests/hidden/test_layers.py::test_batchnorm_backward_alt*"]
-functions = ["batchnorm_backward"]
-
-[[item]]
-id = "t_dropout"
-title = "Dropout (hidden tests)"
-points = 2
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
-         "tests/hidden/test_layers.py::test_dropout_p1*",
-         "tests/hidden/test_layers.py::test_dropout_gradients*"]
-functions = ["dropout_forward", "dropout_backward"]
-
-[[item]]
-id = "nb_dropout"
-title = "Notebook: dropout forward"
-points = 1
-all_or_nothing = true
-notebook = "Mini.ipynb"
-sections = ["Dropout forward"]
-
-[[item]]
-id = "nb_bn"
-title = "Notebook: batchnorm backward"
-points = 1
-all_or_nothing = true
-notebook = "Mini.ipynb"
-sections = ["Batchnorm backward"]
-
-[[item]]
-id = "own"
-title = "Your notebook reproduces"
-points = 1
-all_or_nothing = true
-own_notebook = "Mini.ipynb"
-"""
+MINI_RUBRIC = (Path(__file__).parent / "rubrics" / "mini.toml").read_text()
 
 SETUP = ("import os, sys\nsys.path.insert(0, os.path.abspath('..'))\nimport numpy as np\n"
          "from assignment.layers import dropout_forward, batchnorm_forward, "
