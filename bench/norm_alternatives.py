@@ -237,10 +237,9 @@ def check_against_solution(found, args):
 def main(argv=None):
     repeat, budget = timing_options(argv, __doc__.splitlines()[0])
 
-    info = torch_info()
+    info = torch_info("nothing to compare with; skipped (to run it: a Python that has torch, "
+                      "PYTHONPATH=<repo>)")
     if info is None:
-        print("PyTorch: not importable, nothing to compare with; skipped (to run it: a Python "
-              "that has torch, PYTHONPATH=<repo>)")
         return
     chunks = RowChunks()
     found = candidates(chunks)

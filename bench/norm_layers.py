@@ -118,11 +118,13 @@ def torch_cases(x, gamma, beta, dout):
             "torch layernorm 1 thread": one_thread(ln)}
 
 
-def torch_info():
-    """'PyTorch <version>, <n> thread(s)', or None if torch is not importable."""
+def torch_info(without):
+    """'PyTorch <version>, <n> thread(s)', or None if torch is not importable (after printing
+    that, and ``without``: what the benchmark does without it)."""
     try:
         import torch
     except ImportError:
+        print(f"PyTorch: not importable, {without}")
         return None
     return f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s) by default"
 
@@ -144,11 +146,9 @@ def timing_options(argv, description):
 def main(argv=None):
     repeat, budget = timing_options(argv, __doc__.splitlines()[0])
 
-    info = torch_info()
-    if info is None:
-        print("PyTorch: not importable, the torch columns are skipped "
-              "(to include them: run with a Python that has torch, PYTHONPATH=<repo>)")
-    else:
+    info = torch_info("the torch columns are skipped (to include them: run with a Python that "
+                      "has torch, PYTHONPATH=<repo>)")
+    if info is not None:
         print(f"{info}; numpy {np.__version__}")
     if hasattr(os, "getloadavg"):
         print(f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f} at start "

@@ -12,6 +12,7 @@ from assignment.checks.common import (
     mod,
     num_grad,
     rel_error,
+    require_below,
     require_float32,
 )
 
@@ -28,10 +29,8 @@ def affine_forward_values():
         raise Failed(f"out has shape {np.shape(out)}, expected (2, 3)",
                      "reshape x into rows of D features first: x.reshape(N, -1)")
     err = rel_error(out, correct)
-    if err > 1e-7:
-        raise Failed(f"rel. error {err:.2g} against the expected values (must be < 1e-07)",
-                     "flatten each example into a row of D features; b is added to every "
-                     "row")
+    require_below(err, 1e-7, "rel. error {err} against the expected values",
+                  "flatten each example into a row of D features; b is added to every row")
     return f"rel. error {err:.1e}"
 
 

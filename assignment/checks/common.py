@@ -102,6 +102,13 @@ def grad_check(name, analytic, numeric, n, extra_hint="", atol=0.0):
     return f"rel. error {err:.1e}"
 
 
+def require_below(err, limit, measured, hint):
+    """Fail unless ``err <= limit``; ``measured`` names the error, with ``{err}`` where its
+    value goes, e.g. ``"rel. error {err} against the expected values"``."""
+    if err > limit:
+        raise Failed(measured.format(err=f"{err:.2g}") + f" (must be < {limit:g})", hint)
+
+
 def normalize_ref(x, axis):
     """(x - mean) / sqrt(var + 1e-5) along an axis, with the biased variance."""
     return (x - x.mean(axis=axis, keepdims=True)) / np.sqrt(x.var(axis=axis, keepdims=True) + 1e-5)

@@ -11,6 +11,7 @@ from assignment.checks.common import (
     normalize_ref,
     num_grad,
     rel_error,
+    require_below,
     require_float32,
 )
 
@@ -234,10 +235,9 @@ def batchnorm_backward_alt_matches_staged():
         # relative to the largest entry: entries that cancel to ~0 differ by rounding only
         errors.append((name, float(np.max(np.abs(a - s_)) / max(np.max(np.abs(s_)), 1e-300))))
     name, err = max(errors, key=lambda e: e[1])
-    if err > 1e-10:
-        raise Failed(f"{name} differs by {err:.2g} of its largest entry (must be < 1e-10)",
-                     "the two passes compute the same gradients; check the one whose "
-                     "gradient check fails first")
+    require_below(err, 1e-10, name + " differs by {err} of its largest entry",
+                  "the two passes compute the same gradients; check the one whose gradient "
+                  "check fails first")
     return f"largest difference {err:.1e}"
 
 

@@ -22,21 +22,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.tooling.real_repo import require_real_repo
+
 REPO = Path(__file__).resolve().parents[2]
-REAL_NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
-
-
-def _require_real_repo():
-    missing = [n for n in REAL_NOTEBOOKS if not (REPO / n).exists()]
-    if missing:
-        pytest.fail(f"the real notebooks are missing: {missing}")
 
 
 @pytest.fixture(scope="session")
 def student_release(tmp_path_factory):
     from instructor import release
 
-    _require_real_repo()
+    require_real_repo()
     return release.build_student(REPO, tmp_path_factory.mktemp("shared-release") / "student")
 
 
@@ -44,7 +39,7 @@ def student_release(tmp_path_factory):
 def solution_release(tmp_path_factory):
     from instructor import release
 
-    _require_real_repo()
+    require_real_repo()
     return release.build_solution(REPO, tmp_path_factory.mktemp("shared-release") / "solution",
                                   execute=False)
 

@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -35,72 +34,12 @@ from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import report, runner, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
+from tests.tooling.counting_server import counting_server
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
-MINI_RUBRIC = """
-[limits]
-step_seconds = 90
-cell_seconds = 4
-test_seconds = 1.5
-cpu_seconds = 60
-memory_gib = 2
-
-[files]
-notebooks = ["Mini.ipynb"]
-hidden_support = ["tests/fixtures"]
-
-[[item]]
-id = "t_affine"
-title = "Affine layer (hidden tests)"
-points = 2
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_affine_gradients*"]
-functions = ["affine_forward", "affine_backward"]
-
-[[item]]
-id = "t_bn"
-title = "Batchnorm backward (hidden tests)"
-points = 3
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
-         "tests/hidden/test_layers.py::test_batchnorm_backward_alt*"]
-functions = ["batchnorm_backward"]
-
-[[item]]
-id = "t_dropout"
-title = "Dropout (hidden tests)"
-points = 2
-all_or_nothing = true
-tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
-         "tests/hidden/test_layers.py::test_dropout_p1*",
-         "tests/hidden/test_layers.py::test_dropout_gradients*"]
-functions = ["dropout_forward", "dropout_backward"]
-
-[[item]]
-id = "nb_dropout"
-title = "Notebook: dropout forward"
-points = 1
-all_or_nothing = true
-notebook = "Mini.ipynb"
-sections = ["Dropout forward"]
-
-[[item]]
-id = "nb_bn"
-title = "Notebook: batchnorm backward"
-points = 1
-all_or_nothing = true
-notebook = "Mini.ipynb"
-sections = ["Batchnorm backward"]
-
-[[item]]
-id = "own"
-title = "Your notebook reproduces"
-points = 1
-all_or_nothing = true
-own_notebook = "Mini.ipynb"
-"""
+MINI_RUBRIC = (Path(__file__).parent / "rubrics" / "mini.toml").read_text()
 
 SETUP = ("import os, sys\nsys.path.insert(0, os.path.abspath('..'))\nimport numpy as np\n"
          "from assignment.layers import dropout_forward, batchnorm_forward, "
@@ -255,27 +194,8 @@ def solution_files():
 @pytest.fixture(scope="module")
 def listener():
     """A TCP server on the host's 127.0.0.1 counting the connections it gets."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen()
-    srv.settimeout(0.2)
-    hits = []
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(1)
-            conn.close()
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1], hits
-    stop.set()
-    t.join()
-    srv.close()
+    with counting_server(socket.AF_INET, ("127.0.0.1", 0)) as (address, hits):
+        yield address[1], hits
 
 
 @pytest.fixture(scope="module")

@@ -29,34 +29,7 @@ from test_grading import fake_release, make_zip  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-LEAN_RUBRIC = """
-[limits]
-step_seconds = 120
-test_seconds = 5
-cpu_seconds = 120
-memory_gib = 2
-
-[files]
-notebooks = []
-hidden_support = ["tests/fixtures"]
-
-[[item]]
-id = "dropout"
-title = "Dropout (hidden tests)"
-points = 4
-tests = ["tests/hidden/test_layers.py::test_dropout_seed_gives_cs231n_mask",
-         "tests/hidden/test_layers.py::test_dropout_keeps_float32",
-         "tests/hidden/test_layers.py::test_dropout_gradients*"]
-functions = ["dropout_forward", "dropout_backward"]
-
-[[item]]
-id = "batchnorm"
-title = "Batch normalization (hidden tests)"
-points = 4
-tests = ["tests/hidden/test_layers.py::test_batchnorm_running_averages_and_test_mode",
-         "tests/hidden/test_layers.py::test_batchnorm_backward_alt_equals_staged*"]
-functions = ["batchnorm_forward", "batchnorm_backward_alt"]
-"""
+LEAN_RUBRIC = (Path(__file__).parent / "rubrics" / "feedback_mistakes.toml").read_text()
 
 # The public checks' own hints (assignment/checks/), as a student sees them.
 HINTS = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_public_checks import dropout_forward_as_in_the_todo  # tests/tooling is on sys.path
 
 from assignment import checks as pc
 from assignment import layers
@@ -99,16 +100,7 @@ def _item_with_failed_test(test_name):
 
 
 def test_the_dtype_mistake_gets_the_public_hint_and_no_values(monkeypatch):
-    def literal_todo(x, dropout_param):
-        if "seed" in dropout_param:
-            np.random.seed(dropout_param["seed"])
-        mask = None
-        if dropout_param["mode"] == "train":
-            mask = (np.random.rand(*x.shape) < dropout_param["p"]) / dropout_param["p"]
-        out = x * mask if mask is not None else x
-        return out.astype(x.dtype, copy=False), (dropout_param["mode"], mask)
-
-    public = _public_with(monkeypatch, "dropout_forward", literal_todo)
+    public = _public_with(monkeypatch, "dropout_forward", dropout_forward_as_in_the_todo())
     lines = ft.items_feedback([_item_with_failed_test("test_dropout_keeps_float32")], public)
     assert lines[0] == "Dropout (hidden tests): 5 / 6"
     assert lines[1].startswith("- hidden test `test_dropout_keeps_float32`: failed with "
@@ -118,15 +110,8 @@ def test_the_dtype_mistake_gets_the_public_hint_and_no_values(monkeypatch):
 
 
 def test_the_unscaled_mask_gets_its_hint(monkeypatch):
-    def unscaled(x, dropout_param):
-        if "seed" in dropout_param:
-            np.random.seed(dropout_param["seed"])
-        mask = None
-        if dropout_param["mode"] == "train":
-            mask = (np.random.rand(*x.shape) < dropout_param["p"]).astype(x.dtype)
-        return (x * mask if mask is not None else x), (dropout_param["mode"], mask)
-
-    public = _public_with(monkeypatch, "dropout_forward", unscaled)
+    public = _public_with(monkeypatch, "dropout_forward",
+                          dropout_forward_as_in_the_todo(scale=False))
     line = ft.failure_line(_item_with_failed_test("test_dropout_seed_gives_cs231n_mask")
                            ["failures"][0], public)
     assert "hint: dropout mask not scaled" in line and "draw the mask" not in line

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from assignment import checks as pc
-from assignment import fc_net, layers, optim
+from assignment import fc_net, layer_utils, layers, optim
 from assignment.checks import common
 from instructor import fairness, manifest
 from instructor.grading import rubric, scoring
@@ -39,98 +39,75 @@ def _fails_with(part, hint_words):
     return failed
 
 
-def test_dgamma_off_by_n(monkeypatch):
-    orig = layers.batchnorm_backward
-
-    def buggy(dout, cache):
-        dx, dgamma, dbeta = orig(dout, cache)
-        return dx, dgamma / dout.shape[0], dbeta
-
-    monkeypatch.setattr(layers, "batchnorm_backward", buggy)
-    _fails_with("batchnorm", ["dgamma is N=4 times too small"])
+MISTAKES = {}  # name -> (owner, attribute, part, hint, wrapper)
 
 
-def test_dgamma_times_n(monkeypatch):
-    orig = layers.layernorm_backward
-
-    def buggy(dout, cache):
-        dx, dgamma, dbeta = orig(dout, cache)
-        return dx, dgamma * dout.shape[0], dbeta
-
-    monkeypatch.setattr(layers, "layernorm_backward", buggy)
-    _fails_with("layernorm", ["dgamma is N=4 times too large"])
-
-
-def test_dx_without_the_mean_and_variance_terms(monkeypatch):
-    orig = layers.batchnorm_backward
-
-    def buggy(dout, cache):
-        _, dgamma, dbeta = orig(dout, cache)
-        return dout * cache.gamma * cache.inv_std, dgamma, dbeta
-
-    monkeypatch.setattr(layers, "batchnorm_backward", buggy)
-    _fails_with("batchnorm", ["ignores that the mean and the variance depend on x"])
+def mistake(owner, attribute, part, hint):
+    """Register a plausible mistake, planted by wrapping the solution's ``owner.attribute``:
+    the decorated function gets that original first, then the original's arguments; the
+    planted mistake must fail a check of ``part`` with ``hint``."""
+    def register(wrapper):
+        MISTAKES[wrapper.__name__] = (owner, attribute, part, hint, wrapper)
+        return wrapper
+    return register
 
 
-def test_running_stats_not_updated(monkeypatch):
-    orig = layers.batchnorm_forward
-
-    def buggy(x, gamma, beta, bn_param):
-        before = {k: bn_param[k] for k in ("running_mean", "running_var") if k in bn_param}
-        out = orig(x, gamma, beta, bn_param)
-        for k in ("running_mean", "running_var"):
-            bn_param[k] = before.get(k, np.zeros(x.shape[1]))
-        return out
-
-    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    _fails_with("batchnorm", ["running statistics not updated"])
+@mistake(layers, "batchnorm_backward", "batchnorm", "dgamma is N=4 times too small")
+def dgamma_off_by_n(orig, dout, cache):
+    dx, dgamma, dbeta = orig(dout, cache)
+    return dx, dgamma / dout.shape[0], dbeta
 
 
-def test_running_stats_with_swapped_momentum(monkeypatch):
-    orig = layers.batchnorm_forward
-
-    def buggy(x, gamma, beta, bn_param):
-        first = "running_mean" not in bn_param
-        out = orig(x, gamma, beta, bn_param)
-        if first and bn_param["mode"] == "train":
-            bn_param["running_mean"] = 0.9 * x.mean(axis=0)
-        return out
-
-    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    _fails_with("batchnorm", ["momentum weighs the OLD running average"])
+@mistake(layers, "layernorm_backward", "layernorm", "dgamma is N=4 times too large")
+def dgamma_times_n(orig, dout, cache):
+    dx, dgamma, dbeta = orig(dout, cache)
+    return dx, dgamma * dout.shape[0], dbeta
 
 
-def test_unbiased_variance(monkeypatch):
-    orig = layers.batchnorm_forward
-
-    def buggy(x, gamma, beta, bn_param):
-        out, cache = orig(x, gamma, beta, bn_param)
-        N = x.shape[0]
-        return (out - beta) * np.sqrt((N - 1) / N) + beta, cache
-
-    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    _fails_with("batchnorm", ["biased variance"])
+@mistake(layers, "batchnorm_backward", "batchnorm",
+         "ignores that the mean and the variance depend on x")
+def dx_without_the_mean_and_variance_terms(orig, dout, cache):
+    _, dgamma, dbeta = orig(dout, cache)
+    return dout * cache.gamma * cache.inv_std, dgamma, dbeta
 
 
-def test_batchnorm_test_mode_with_batch_statistics(monkeypatch):
-    orig = layers.batchnorm_forward
-
-    def buggy(x, gamma, beta, bn_param):
-        if bn_param["mode"] == "test":
-            return orig(x, gamma, beta, {"mode": "train"})[0], None
-        return orig(x, gamma, beta, bn_param)
-
-    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    _fails_with("batchnorm", ["not the statistics of the test batch"])
+@mistake(layers, "batchnorm_forward", "batchnorm", "running statistics not updated")
+def running_stats_not_updated(orig, x, gamma, beta, bn_param):
+    before = {k: bn_param[k] for k in ("running_mean", "running_var") if k in bn_param}
+    out = orig(x, gamma, beta, bn_param)
+    for k in ("running_mean", "running_var"):
+        bn_param[k] = before.get(k, np.zeros(x.shape[1]))
+    return out
 
 
-def test_layernorm_over_the_wrong_axis(monkeypatch):
-    def buggy(x, gamma, beta, ln_param):
-        z = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
-        return gamma * z + beta, None
+@mistake(layers, "batchnorm_forward", "batchnorm", "momentum weighs the OLD running average")
+def running_stats_with_swapped_momentum(orig, x, gamma, beta, bn_param):
+    first = "running_mean" not in bn_param
+    out = orig(x, gamma, beta, bn_param)
+    if first and bn_param["mode"] == "train":
+        bn_param["running_mean"] = 0.9 * x.mean(axis=0)
+    return out
 
-    monkeypatch.setattr(layers, "layernorm_forward", buggy)
-    _fails_with("layernorm", ["normalizes each example (row) over its features"])
+
+@mistake(layers, "batchnorm_forward", "batchnorm", "biased variance")
+def unbiased_variance(orig, x, gamma, beta, bn_param):
+    out, cache = orig(x, gamma, beta, bn_param)
+    N = x.shape[0]
+    return (out - beta) * np.sqrt((N - 1) / N) + beta, cache
+
+
+@mistake(layers, "batchnorm_forward", "batchnorm", "not the statistics of the test batch")
+def batchnorm_test_mode_with_batch_statistics(orig, x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        return orig(x, gamma, beta, {"mode": "train"})[0], None
+    return orig(x, gamma, beta, bn_param)
+
+
+@mistake(layers, "layernorm_forward", "layernorm",
+         "normalizes each example (row) over its features")
+def layernorm_over_the_wrong_axis(_orig, x, gamma, beta, ln_param):
+    z = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
+    return gamma * z + beta, None
 
 
 def test_backward_from_the_last_forward_not_its_own_cache(monkeypatch):
@@ -151,85 +128,65 @@ def test_backward_from_the_last_forward_not_its_own_cache(monkeypatch):
     _fails_with("layernorm", ["keep in the cache what this forward pass computed"])
 
 
-def test_norm_forward_modifying_its_input(monkeypatch):
-    orig = layers.batchnorm_forward
-
-    def buggy(x, gamma, beta, bn_param):
-        out, cache = orig(x, gamma, beta, bn_param)
-        x -= x.mean(axis=0)
-        return out, cache
-
-    monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    _fails_with("batchnorm", ["don't use -=, += or out= on the inputs"])
+@mistake(layers, "batchnorm_forward", "batchnorm", "don't use -=, += or out= on the inputs")
+def norm_forward_modifying_its_input(orig, x, gamma, beta, bn_param):
+    out, cache = orig(x, gamma, beta, bn_param)
+    x -= x.mean(axis=0)
+    return out, cache
 
 
-def test_dropout_mask_not_scaled(monkeypatch):
-    orig = layers.dropout_forward
-
-    def buggy(x, dropout_param):
+def _dropout_times_p_in(mode):
+    """dropout_forward that multiplies its output by p in ``mode``."""
+    def wrapper(orig, x, dropout_param):
         out, cache = orig(x, dropout_param)
-        if dropout_param["mode"] == "train":
+        if dropout_param["mode"] == mode:
             out = out * dropout_param["p"]
         return out, cache
-
-    monkeypatch.setattr(layers, "dropout_forward", buggy)
-    _fails_with("dropout", ["dropout mask not scaled"])
-
-
-def test_dropout_with_the_drop_probability(monkeypatch):
-    orig = layers.dropout_forward
-
-    def buggy(x, dropout_param):
-        param = dict(dropout_param)
-        if param["mode"] == "train":
-            param["p"] = 1 - param["p"]
-        return orig(x, param)
-
-    monkeypatch.setattr(layers, "dropout_forward", buggy)
-    _fails_with("dropout", ["probability of KEEPING"])
+    wrapper.__name__ = f"dropout_times_p_in_{mode}"
+    return wrapper
 
 
-def test_dropout_scaled_at_test_time(monkeypatch):
-    orig = layers.dropout_forward
-
-    def buggy(x, dropout_param):
-        out, cache = orig(x, dropout_param)
-        if dropout_param["mode"] == "test":
-            out = out * dropout_param["p"]
-        return out, cache
-
-    monkeypatch.setattr(layers, "dropout_forward", buggy)
-    _fails_with("dropout", ["don't multiply by p at test time"])
+mistake(layers, "dropout_forward", "dropout", "dropout mask not scaled")(
+    _dropout_times_p_in("train"))
+mistake(layers, "dropout_forward", "dropout", "don't multiply by p at test time")(
+    _dropout_times_p_in("test"))
 
 
-def test_adam_without_bias_correction(monkeypatch):
-    def buggy(w, dw, config=None):
-        config = dict(config or {})
-        lr = config.get("learning_rate", 1e-3)
-        t = config.get("t", 0) + 1
-        m = 0.9 * config.get("m", np.zeros_like(w)) + 0.1 * dw
-        v = 0.999 * config.get("v", np.zeros_like(w)) + 0.001 * dw**2
-        config.update(m=m, v=v, t=t)
-        return w - lr * m / (np.sqrt(v) + 1e-8), config
-
-    monkeypatch.setattr(optim, "adam", buggy)
-    _fails_with("optim", ["bias correction missing"])
+@mistake(layers, "dropout_forward", "dropout", "probability of KEEPING")
+def dropout_with_the_drop_probability(orig, x, dropout_param):
+    param = dict(dropout_param)
+    if param["mode"] == "train":
+        param["p"] = 1 - param["p"]
+    return orig(x, param)
 
 
-def test_regularization_without_the_half(monkeypatch):
-    orig = fc_net.FullyConnectedNet.loss
+@mistake(optim, "adam", "optim", "bias correction missing")
+def adam_without_bias_correction(_orig, w, dw, config=None):
+    config = dict(config or {})
+    lr = config.get("learning_rate", 1e-3)
+    t = config.get("t", 0) + 1
+    m = 0.9 * config.get("m", np.zeros_like(w)) + 0.1 * dw
+    v = 0.999 * config.get("v", np.zeros_like(w)) + 0.001 * dw**2
+    config.update(m=m, v=v, t=t)
+    return w - lr * m / (np.sqrt(v) + 1e-8), config
 
-    def buggy(self, X, y=None):
+
+def _on_the_training_loss(change):
+    """FullyConnectedNet.loss whose (loss, grads) pass through ``change(self, loss, grads)``;
+    the scores (no y) are left alone."""
+    def wrapper(orig, self, X, y=None):
         result = orig(self, X, y)
-        if y is None:
-            return result
-        loss, grads = result
-        extra = 0.5 * self.reg * sum(np.sum(self.params[f"W{i}"] ** 2)
-                                     for i in range(1, self.num_layers + 1))
-        return loss + extra, grads
+        return result if y is None else change(self, *result)
+    wrapper.__name__ = change.__name__
+    return wrapper
 
-    monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
-    _fails_with("fc_net", ["the 0.5 is missing"])
+
+@mistake(fc_net.FullyConnectedNet, "loss", "fc_net", "the 0.5 is missing")
+@_on_the_training_loss
+def regularization_without_the_half(self, loss, grads):
+    extra = 0.5 * self.reg * sum(np.sum(self.params[f"W{i}"] ** 2)
+                                 for i in range(1, self.num_layers + 1))
+    return loss + extra, grads
 
 
 def test_stub_is_reported_as_not_implemented(monkeypatch):
@@ -307,7 +264,7 @@ def test_command_line():
 # ---------------------------------------------------------------------------------------------
 
 
-def _dropout_forward_as_in_the_todo(scale=True):
+def dropout_forward_as_in_the_todo(scale=True):
     """dropout_forward with the given code around the TODO's literal mask (float64)."""
     def forward(x, dropout_param):
         p, mode = dropout_param["p"], dropout_param["mode"]
@@ -329,7 +286,7 @@ def _statuses(part):
 
 
 def test_the_literal_todo_mask_is_caught_by_the_dtype_check(monkeypatch):
-    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo())
+    monkeypatch.setattr(layers, "dropout_forward", dropout_forward_as_in_the_todo())
     results = pc.run_part("dropout")
     failed = [r for r in results if r.status != "PASS"]
     assert [r.what for r in failed] == [pc.dropout_keeps_float32.__doc__], failed
@@ -339,7 +296,7 @@ def test_the_literal_todo_mask_is_caught_by_the_dtype_check(monkeypatch):
 
 
 def test_unscaled_mask_is_not_blamed_on_the_draw(monkeypatch):
-    monkeypatch.setattr(layers, "dropout_forward", _dropout_forward_as_in_the_todo(scale=False))
+    monkeypatch.setattr(layers, "dropout_forward", dropout_forward_as_in_the_todo(scale=False))
     failed = {r.what: r for r in _by_status(pc.run_part("dropout"))["FAIL"]}
     for check in (pc.dropout_forward_train, pc.dropout_forward_seeded):
         assert failed[check.__doc__].hint.startswith("dropout mask not scaled")
@@ -376,163 +333,129 @@ def test_is_vs_expected_shows_enough_digits_to_differ():
     assert text == "v is [1.       , 2.0000001], expected [1., 2.]"
 
 
-@pytest.mark.parametrize("part, mistake, hint", [
-    ("relu", "relu_at_zero", "an input of exactly 0 passes no gradient"),
-    ("losses", "softmax_overflow", "subtract each row's maximum score"),
-    ("batchnorm", "test_mode_updates", "only train mode updates the running averages"),
-    ("batchnorm", "float64_running", "give it x's dtype"),
-    ("layernorm", "mode_dependent", "same thing in train and test mode"),
-    ("optim", "in_place", "don't use -= or += on w or dw"),
-    ("optim", "adam_ignores_t", "start from config's m, v and t"),
-    ("fc_net", "reg_on_gamma", "regularize the weight matrices only"),
-    ("fc_net", "draw_order", "layer by layer in order"),
-    ("affine", "affine_float64", "is float64 unless you give it x's dtype"),
-    ("batchnorm", "alt_differs", "the two passes compute the same gradients"),
-    ("batchnorm", "test_mode_cache", "leave cache as None"),
-    ("dropout", "p1_drops", "p is the probability of KEEPING a unit"),
-    ("fc_net", "sandwich_cache", "dropout_cache is None without dropout"),
-    ("fc_net", "fc_net_float64", "is float64 unless you give it x's dtype"),
-    ("fc_net", "test_mode_dropout", "without y the forward pass runs in test mode"),
-])
-def test_each_scored_mistake_has_its_hint(monkeypatch, part, mistake, hint):
-    _plant(monkeypatch, mistake)
+
+
+@mistake(layers, "relu_backward", "relu", "an input of exactly 0 passes no gradient")
+def relu_at_zero(_orig, dout, x):
+    return dout * (x >= 0)
+
+
+@mistake(layers, "softmax_loss", "losses", "subtract each row's maximum score")
+def softmax_overflow(_orig, x, y):
+    p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(len(y)), y]).mean()
+    dx = p.copy()
+    dx[np.arange(len(y)), y] -= 1
+    return loss, dx / len(y)
+
+
+@mistake(layers, "batchnorm_forward", "batchnorm", "only train mode updates the running averages")
+def updates_running_averages_in_test_mode(orig, x, gamma, beta, bn_param):
+    out, cache = orig(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "test":
+        bn_param["running_mean"] = 0.9 * bn_param["running_mean"] + 0.1 * x.mean(0)
+    return out, cache
+
+
+@mistake(layers, "batchnorm_forward", "batchnorm", "give it x's dtype")
+def float64_running(orig, x, gamma, beta, bn_param):
+    out, cache = orig(x, gamma, beta, bn_param)
+    bn_param["running_var"] = bn_param["running_var"].astype(np.float64)
+    return out, cache
+
+
+@mistake(layers, "layernorm_forward", "layernorm", "same thing in train and test mode")
+def mode_dependent(orig, x, gamma, beta, ln_param):
+    out, cache = orig(x, gamma, beta, ln_param)
+    return (out * 0.5 if ln_param.get("mode") == "test" else out), cache
+
+
+@mistake(optim, "rmsprop", "optim", "don't use -= or += on w or dw")
+def in_place(orig, w, dw, config=None):
+    next_w, config = orig(w, dw, config)
+    w -= w - next_w
+    return w, config
+
+
+@mistake(optim, "adam", "optim", "start from config's m, v and t")
+def adam_ignores_t(orig, w, dw, config=None):
+    config = dict(config or {})
+    t = config.pop("t", 0)
+    config["t"] = 0 if t == 5 else t
+    return orig(w, dw, config)
+
+
+@mistake(fc_net.FullyConnectedNet, "loss", "fc_net", "regularize the weight matrices only")
+@_on_the_training_loss
+def reg_on_gamma(self, loss, grads):
+    if self.normalization is None:
+        return loss, grads
+    for i in range(1, self.num_layers):
+        g = self.params[f"gamma{i}"]
+        loss += 0.5 * self.reg * np.sum(g * g)
+        grads[f"gamma{i}"] = grads[f"gamma{i}"] + self.reg * g
+    return loss, grads
+
+
+@mistake(fc_net.FullyConnectedNet, "__init__", "fc_net", "layer by layer in order")
+def draw_order(orig, self, *args, **kwargs):
+    np.random.randn(1)  # an extra draw before the weights
+    orig(self, *args, **kwargs)
+
+
+@mistake(layers, "affine_backward", "affine", "is float64 unless you give it x's dtype")
+def affine_float64(orig, dout, cache):
+    dx, dw, db = orig(dout, cache)
+    return dx, dw, np.zeros(db.shape) + db
+
+
+@mistake(layers, "batchnorm_backward_alt", "batchnorm", "the two passes compute the same gradients")
+def alt_differs(orig, dout, cache):
+    dx, dgamma, dbeta = orig(dout, cache)
+    return dx * (1 + 1e-7), dgamma, dbeta  # within the gradient check's tolerance
+
+
+@mistake(layers, "batchnorm_forward", "batchnorm", "leave cache as None")
+def caches_in_test_mode(orig, x, gamma, beta, bn_param):
+    out, cache = orig(x, gamma, beta, bn_param)
+    return out, (cache if bn_param["mode"] == "train" else (x, gamma))
+
+
+@mistake(layers, "dropout_forward", "dropout", "p is the probability of KEEPING a unit")
+def p1_drops(orig, x, dropout_param):
+    if dropout_param["p"] == 1 and dropout_param["mode"] == "train":
+        return orig(x, dict(dropout_param, p=0.999))
+    return orig(x, dropout_param)
+
+
+@mistake(layer_utils, "hidden_layer_forward", "fc_net", "dropout_cache is None without dropout")
+def sandwich_cache(orig, *args, **kwargs):
+    out, (norm, sandwich, drop) = orig(*args, **kwargs)
+    return out, (norm, sandwich, drop if drop is not None else ("test", None))
+
+
+@mistake(fc_net.FullyConnectedNet, "loss", "fc_net", "is float64 unless you give it x's dtype")
+@_on_the_training_loss
+def fc_net_float64(self, loss, grads):
+    return loss, {k: g.astype(np.float64) for k, g in grads.items()}
+
+
+@mistake(fc_net.FullyConnectedNet, "loss", "fc_net", "without y the forward pass runs in test mode")
+def drops_units_without_y(orig, self, X, y=None):
+    if y is None and self.use_dropout:
+        self.dropout_param["mode"] = "train"
+        self.dropout_param.pop("seed", None)
+        scores = orig(self, X, np.zeros(len(X), dtype=int))
+        return scores
+    return orig(self, X, y)
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_each_planted_mistake_fails_its_check_with_its_hint(monkeypatch, name):
+    owner, attr, part, hint, wrapper = MISTAKES[name]
+    orig = getattr(owner, attr)
+    monkeypatch.setattr(owner, attr, lambda *args, **kwargs: wrapper(orig, *args, **kwargs))
     _fails_with(part, [hint])
-
-
-def _plant(monkeypatch, mistake):
-    """Plant one mistake by wrapping a solution function."""
-    if mistake == "relu_at_zero":
-        monkeypatch.setattr(layers, "relu_backward", lambda dout, x: dout * (x >= 0))
-    elif mistake == "softmax_overflow":
-        def naive(x, y):
-            p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
-            loss = -np.log(p[np.arange(len(y)), y]).mean()
-            dx = p.copy()
-            dx[np.arange(len(y)), y] -= 1
-            return loss, dx / len(y)
-        monkeypatch.setattr(layers, "softmax_loss", naive)
-    elif mistake == "test_mode_updates":
-        orig = layers.batchnorm_forward
-
-        def buggy(x, gamma, beta, bn_param):
-            out, cache = orig(x, gamma, beta, bn_param)
-            if bn_param["mode"] == "test":
-                bn_param["running_mean"] = 0.9 * bn_param["running_mean"] + 0.1 * x.mean(0)
-            return out, cache
-        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    elif mistake == "float64_running":
-        orig = layers.batchnorm_forward
-
-        def buggy(x, gamma, beta, bn_param):
-            out, cache = orig(x, gamma, beta, bn_param)
-            bn_param["running_var"] = bn_param["running_var"].astype(np.float64)
-            return out, cache
-        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    elif mistake == "mode_dependent":
-        orig = layers.layernorm_forward
-
-        def buggy(x, gamma, beta, ln_param):
-            out, cache = orig(x, gamma, beta, ln_param)
-            return (out * 0.5 if ln_param.get("mode") == "test" else out), cache
-        monkeypatch.setattr(layers, "layernorm_forward", buggy)
-    elif mistake == "in_place":
-        orig = optim.rmsprop
-
-        def buggy(w, dw, config=None):
-            next_w, config = orig(w, dw, config)
-            w -= w - next_w
-            return w, config
-        monkeypatch.setattr(optim, "rmsprop", buggy)
-    elif mistake == "adam_ignores_t":
-        orig = optim.adam
-
-        def buggy(w, dw, config=None):
-            config = dict(config or {})
-            t = config.pop("t", 0)
-            config["t"] = 0 if t == 5 else t
-            return orig(w, dw, config)
-        monkeypatch.setattr(optim, "adam", buggy)
-    elif mistake == "reg_on_gamma":
-        orig = fc_net.FullyConnectedNet.loss
-
-        def buggy(self, X, y=None):
-            result = orig(self, X, y)
-            if y is None or self.normalization is None:
-                return result
-            loss, grads = result
-            for i in range(1, self.num_layers):
-                g = self.params[f"gamma{i}"]
-                loss += 0.5 * self.reg * np.sum(g * g)
-                grads[f"gamma{i}"] = grads[f"gamma{i}"] + self.reg * g
-            return loss, grads
-        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
-    elif mistake == "draw_order":
-        orig = fc_net.FullyConnectedNet.__init__
-
-        def buggy(self, *args, **kwargs):
-            np.random.randn(1)  # an extra draw before the weights
-            orig(self, *args, **kwargs)
-        monkeypatch.setattr(fc_net.FullyConnectedNet, "__init__", buggy)
-    elif mistake == "affine_float64":
-        orig = layers.affine_backward
-
-        def buggy(dout, cache):
-            dx, dw, db = orig(dout, cache)
-            return dx, dw, np.zeros(db.shape) + db
-        monkeypatch.setattr(layers, "affine_backward", buggy)
-    elif mistake == "alt_differs":
-        orig = layers.batchnorm_backward_alt
-
-        def buggy(dout, cache):
-            dx, dgamma, dbeta = orig(dout, cache)
-            return dx * (1 + 1e-7), dgamma, dbeta  # within the gradient check's tolerance
-        monkeypatch.setattr(layers, "batchnorm_backward_alt", buggy)
-    elif mistake == "test_mode_cache":
-        orig = layers.batchnorm_forward
-
-        def buggy(x, gamma, beta, bn_param):
-            out, cache = orig(x, gamma, beta, bn_param)
-            return out, (cache if bn_param["mode"] == "train" else (x, gamma))
-        monkeypatch.setattr(layers, "batchnorm_forward", buggy)
-    elif mistake == "p1_drops":
-        orig = layers.dropout_forward
-
-        def buggy(x, dropout_param):
-            if dropout_param["p"] == 1 and dropout_param["mode"] == "train":
-                return orig(x, dict(dropout_param, p=0.999))
-            return orig(x, dropout_param)
-        monkeypatch.setattr(layers, "dropout_forward", buggy)
-    elif mistake == "sandwich_cache":
-        from assignment import layer_utils
-        orig = layer_utils.hidden_layer_forward
-
-        def buggy(*args, **kwargs):
-            out, (norm, sandwich, drop) = orig(*args, **kwargs)
-            return out, (norm, sandwich, drop if drop is not None else ("test", None))
-        monkeypatch.setattr(layer_utils, "hidden_layer_forward", buggy)
-    elif mistake == "fc_net_float64":
-        orig = fc_net.FullyConnectedNet.loss
-
-        def buggy(self, X, y=None):
-            result = orig(self, X, y)
-            if y is None:
-                return result
-            loss, grads = result
-            return loss, {k: g.astype(np.float64) for k, g in grads.items()}
-        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
-    elif mistake == "test_mode_dropout":
-        orig = fc_net.FullyConnectedNet.loss
-
-        def buggy(self, X, y=None):
-            if y is None and self.use_dropout:
-                self.dropout_param["mode"] = "train"
-                self.dropout_param.pop("seed", None)
-                scores = orig(self, X, np.zeros(len(X), dtype=int))
-                return scores
-            return orig(self, X, y)
-        monkeypatch.setattr(fc_net.FullyConnectedNet, "loss", buggy)
-    else:
-        raise AssertionError(mistake)
 
 
 # ---------------------------------------------------------------------------------------------

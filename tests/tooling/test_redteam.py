@@ -39,73 +39,7 @@ pytestmark = pytest.mark.slow
 # all_or_nothing on every item, as in test_grading.py: the lean rubric scores a few tests of
 # given code (fc_net's parameter set-up), which an all-stubs submission passes, so partial
 # credit would pay the stubs for them (the real rubric scores no such test: instructor/fairness.py)
-RUBRIC = """
-[limits]
-step_seconds = 120
-cell_seconds = 20
-test_seconds = 3
-cpu_seconds = 120
-memory_gib = 2
-budget_factor = 3
-
-[files]
-notebooks = ["Mini.ipynb"]
-hidden_support = ["tests/fixtures"]
-
-[[item]]
-id = "t_bn"
-title = "Batchnorm (hidden tests)"
-points = 3
-tests = ["tests/hidden/test_layers.py::test_batchnorm_gradients*",
-         "tests/hidden/test_layers.py::test_batchnorm_running_*"]
-functions = ["batchnorm_forward", "batchnorm_backward"]
-all_or_nothing = true
-
-[[item]]
-id = "t_dropout"
-title = "Dropout (hidden tests)"
-points = 2
-tests = ["tests/hidden/test_layers.py::test_dropout_seed*",
-         "tests/hidden/test_layers.py::test_dropout_p1*",
-         "tests/hidden/test_layers.py::test_dropout_gradients*"]
-functions = ["dropout_forward", "dropout_backward"]
-all_or_nothing = true
-
-[[item]]
-id = "t_net"
-title = "Network with batchnorm (hidden tests)"
-points = 2
-tests = ["tests/hidden/test_fc_net.py::test_gradients_of_every_parameter[batchnorm-1-0.0]",
-         "tests/hidden/test_fc_net.py::test_parameters_*",
-         "tests/hidden/test_fc_net.py::test_weights_*"]
-functions = ["FullyConnectedNet.__init__", "FullyConnectedNet.loss"]
-all_or_nothing = true
-
-[[item]]
-id = "nb_dropout"
-title = "Notebook: dropout forward"
-points = 1
-notebook = "Mini.ipynb"
-sections = ["Dropout forward"]
-functions = ["dropout_forward"]
-all_or_nothing = true
-
-[[item]]
-id = "nb_bn"
-title = "Notebook: batchnorm backward"
-points = 1
-notebook = "Mini.ipynb"
-sections = ["Batchnorm backward"]
-functions = ["batchnorm_forward", "batchnorm_backward"]
-all_or_nothing = true
-
-[[item]]
-id = "own"
-title = "Your notebook reproduces"
-points = 1
-own_notebook = "Mini.ipynb"
-all_or_nothing = true
-"""
+RUBRIC = (Path(__file__).parent / "rubrics" / "redteam.toml").read_text()
 
 
 def load(path):

@@ -29,6 +29,7 @@ from instructor import manifest, markers, release
 from instructor.markers import MarkerError
 from instructor.release import ReleaseError, leaks, mentions, render, sections, stubs
 from tests.cifar_fixtures import require_cifar10
+from tests.tooling.real_repo import REAL_NOTEBOOKS, require_real_repo
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -661,15 +662,6 @@ def test_output_inside_the_source_tree_is_refused(synthetic):
 # The real repository
 # ---------------------------------------------------------------------------------------------
 
-REAL_NOTEBOOKS = ("notebooks/Dropout.ipynb", "notebooks/BatchNormalization.ipynb")
-
-
-def _require_real_repo():
-    missing = [n for n in REAL_NOTEBOOKS if not (REPO / n).exists()]
-    if missing:
-        pytest.fail(f"the real notebooks are missing: {missing}")
-
-
 @pytest.fixture(scope="module")
 def real_student(student_release):
     """The session's student release (tests/tooling/conftest.py)."""
@@ -941,7 +933,7 @@ def test_real_solution_notebooks_pass_nbval_in_the_filled_student_release(real_s
 
 @pytest.mark.slow
 def test_cli_release_student_only(tmp_path):
-    _require_real_repo()
+    require_real_repo()
     out = subprocess.run([PY, "-m", "instructor", "release", "--out", str(tmp_path / "dist"),
                           "--only", "student"], cwd=REPO, capture_output=True, text=True,
                          timeout=300)

@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from instructor.grading import launch, sandbox, sandbox_view, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.limits import GiB, Limits, MiB
 from instructor.grading.workspace import SANITIZER, Workspace
+from tests.tooling.counting_server import counting_server
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
@@ -187,22 +187,6 @@ def scenario_filesystem():
     host_tmp.write_text("x")
     host_shm.write_text("x")
     sock_path = f"/tmp/{token}.sock"
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(sock_path)
-    srv.listen()
-    srv.settimeout(0.2)
-    hits, stop = [], threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            hits.append(1)
-            conn.close()
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
     paths = [str(REPO / "instructor" / "grading" / "sandbox.py"), str(REPO / ".git"),
              str(REPO / "assignment" / "layers.py"), str(kit / "test_layers.py"),
              str(other / "layers.py"), str(scratch / "GRADES"), str(host_tmp), str(host_shm),
@@ -211,13 +195,11 @@ def scenario_filesystem():
     code = (f"PATHS = {paths!r}\nSOCK = {sock_path!r}\nVENV = {os.path.realpath(sys.prefix)!r}\n"
             + FILESYSTEM_PROBE)
     try:
-        out = _hostile(work, uid, code)
+        with counting_server(socket.AF_UNIX, sock_path) as (_, hits):
+            out = _hostile(work, uid, code)
         out["paths"], out["socket_hits"] = paths, len(hits)
         out["venv_evil"] = (Path(sys.prefix) / "lib" / "evil.pth").exists()
     finally:
-        stop.set()
-        server.join()
-        srv.close()
         for p in (host_tmp, host_shm, Path(sock_path)):
             p.unlink(missing_ok=True)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -5,6 +5,8 @@ report pipe or outcome file might use, to every file descriptor it can reach (it
 those of its ancestors, through /proc), then ends the process with status 0.
 """
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "forged hidden-test verdicts written at import, then os._exit(0)"
 
 CODE = '''
@@ -38,5 +40,4 @@ _forge_verdicts()
 
 
 def plant(tree):
-    path = tree / "assignment" / "layers.py"
-    path.write_text(path.read_text() + CODE)
+    append_to_layers(tree, CODE)

@@ -3,6 +3,8 @@ feedback. Every function of ``layers.py`` raises an error whose message holds th
 every calling frame and the values it sees (``inspect``), hoping the grader copies it into
 the student-visible feedback."""
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "stubs raise the calling tests' source and values (inspect) into the feedback"
 
 CODE = '''
@@ -27,5 +29,4 @@ for _name in [n for n, v in list(globals().items())
 
 
 def plant(tree):
-    path = tree / "assignment" / "layers.py"
-    path.write_text(path.read_text() + CODE)
+    append_to_layers(tree, CODE)

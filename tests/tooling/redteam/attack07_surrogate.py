@@ -4,6 +4,8 @@ cannot be written as UTF-8."""
 
 import json
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "a lone surrogate in an exception message and in an inline answer"
 
 CODE = '''
@@ -14,8 +16,7 @@ def dropout_forward(x, dropout_param):
 
 
 def plant(tree):
-    path = tree / "assignment" / "layers.py"
-    path.write_text(path.read_text() + CODE)
+    append_to_layers(tree, CODE)
     for nb_path in (tree / "notebooks").glob("*.ipynb"):
         nb = json.loads(nb_path.read_text())
         for cell in nb["cells"]:

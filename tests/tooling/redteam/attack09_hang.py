@@ -2,6 +2,8 @@
 student's functions block SIGALRM and SIGINT (defeating an in-process per-test timeout) and
 loop forever; the submission must still end within its time budget."""
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "signals blocked, infinite loops in the student's functions"
 
 CODE = '''
@@ -21,5 +23,4 @@ dropout_forward = batchnorm_forward = layernorm_forward = _spin
 
 
 def plant(tree):
-    path = tree / "assignment" / "layers.py"
-    path.write_text(path.read_text() + CODE)
+    append_to_layers(tree, CODE)

@@ -5,6 +5,8 @@ point."""
 
 from pathlib import Path
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "the correct code with renamed __name__s: no hidden test may vanish"
 EARNS = "hidden tests"   # every item with hidden tests at full points
 
@@ -19,5 +21,4 @@ batchnorm_forward.__name__ = batchnorm_forward.__qualname__ = "bn"
 def plant(tree):
     for path in (tree / "assignment").glob("*.py"):
         path.write_text((REPO / "assignment" / path.name).read_text())
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+    append_to_layers(tree, CODE)

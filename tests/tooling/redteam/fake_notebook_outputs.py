@@ -11,6 +11,8 @@ Defence: a notebook item earns its points only when the hidden tests of the func
 lists, judged in the trusted verdict process, pass.
 """
 
+from tests.tooling.planting import append_to_layers
+
 ATTACK = "stubs that detect the notebook kernel and print the expected PASS lines"
 NOTEBOOK = "executed reference"   # hand in the reference notebook with its outputs
 
@@ -55,5 +57,4 @@ _redteam_fake_the_notebook()
 
 
 def plant(tree):
-    path = tree / "assignment" / "layers.py"
-    path.write_text(path.read_text() + CODE)
+    append_to_layers(tree, CODE)

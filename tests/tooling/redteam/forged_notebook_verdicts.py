@@ -9,7 +9,7 @@ kernel runs under another uid than the non-dumpable collector, and a pytest exit
 other than 0 or 1 fails the step.
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "2: forged notebook verdicts (pidfd_getfd on the collector, SIGINT to pytest)"
 
@@ -48,7 +48,5 @@ _redteam_forge_notebook_verdicts()
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)

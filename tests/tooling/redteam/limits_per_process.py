@@ -8,7 +8,7 @@ its tmpfs, processes) where the grader may create one, one size-limited tmpfs fo
 the sandbox writes, and private ``/tmp`` and ``/dev/shm`` that vanish with it.
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "11: limits per process, not per submission (memory, disk, /dev/shm)"
 
@@ -51,7 +51,5 @@ except Exception:
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)

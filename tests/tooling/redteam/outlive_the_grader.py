@@ -6,7 +6,7 @@ namespace and a cgroup that are killed at the end of every step, at a timeout, w
 grader dies (``PR_SET_PDEATHSIG``) and when it is stopped with SIGTERM or SIGINT.
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "13: sandbox processes that outlive the grading (setsid, signals ignored)"
 
@@ -36,7 +36,5 @@ except Exception:
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)

@@ -7,7 +7,7 @@ and tries the host's path-based unix sockets. Defence: the sandbox's root is an 
 (the Python installation, the data, its own work folder, private /tmp and /dev/shm).
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "3: reading the solution from disk (and the host's /tmp and unix sockets)"
 
@@ -49,7 +49,5 @@ except Exception:
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)

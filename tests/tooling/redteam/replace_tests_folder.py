@@ -9,7 +9,7 @@ replaced) and the host's work folder is never written (the sandbox's changes go 
 overlay layer).
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "12: replacing tests/ through its parent folder"
 
@@ -41,7 +41,5 @@ except Exception:
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)

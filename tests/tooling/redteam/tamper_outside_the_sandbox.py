@@ -9,7 +9,7 @@ it runs as a uid of its own, without root a user namespace gives the same isolat
 without either the grader refuses to run (unless ``--unsafe-no-isolation``).
 """
 
-import pathlib
+from tests.tooling.planting import append_to_layers
 
 ATTACK = "5: tampering outside the sandbox (.pth in .venv, the kit's hidden tests, results)"
 
@@ -55,7 +55,5 @@ except Exception:
 '''
 
 
-def plant(tree: pathlib.Path) -> None:
-    """Append the attack to the submission's assignment/layers.py (runs at import)."""
-    layers = tree / "assignment" / "layers.py"
-    layers.write_text(layers.read_text() + CODE)
+def plant(tree):
+    append_to_layers(tree, CODE)
