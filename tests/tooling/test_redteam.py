@@ -176,7 +176,7 @@ def test_faked_notebook_outputs_earn_nothing_without_the_hidden_tests(graded):
     """The faking kernel did print what the solution printed (every notebook check passed);
     the notebook items still earn nothing, because the hidden tests of their functions,
     judged outside the sandbox, failed."""
-    result = graded["results"]["fake_notebook_outputs"]
+    result = graded["results"]["attack15_fake_notebook_outputs"]
     notebook_items = [i for i in result["items"] if i["id"] in ("nb_dropout", "nb_bn", "own")]
     for item in notebook_items:
         assert item["checks"] and item["passed"] == item["checks"], item
