@@ -59,6 +59,8 @@ TABLE = {
     "tests/hidden/test_layers.py::test_losses_match_pytorch": Public(
         "softmax_loss_check", "svm_loss_check", "losses_large_scores"),
     "tests/hidden/test_layers.py::test_batchnorm_gradients": Public("batchnorm_backward_gradients"),
+    "tests/hidden/test_layers.py::test_batchnorm_backward_alt_gradients": Public(
+        "batchnorm_backward_alt_gradients"),
     "tests/hidden/test_layers.py::test_batchnorm_backward_alt_equals_staged": Public(
         "batchnorm_backward_alt_matches_staged"),
     "tests/hidden/test_layers.py::test_batchnorm_normalizes_and_scales": Public(

@@ -248,10 +248,17 @@ def test_setup_checks_the_container_and_installs_no_solution(built, container, t
     assert f"the reference solution scored {top:g}/{top:g}" in container["setup"].stdout
     data = container["root"] / "source" / "datasets" / "cifar-10-batches-py"
     assert (data / "test_batch").is_file()
-    # the solution is not on the sys.path of the Python that runs the student's code
-    proc = subprocess.run([container["env"]["AUTOGRADER_PYTHON"], "-c", "import assignment"],
+    # setup.sh puts the container's solution on no sys.path of the Python that runs the
+    # student's code (this test's Python may have the developer's checkout installed
+    # editable, by `make setup`: that one is not the container's)
+    proc = subprocess.run([container["env"]["AUTOGRADER_PYTHON"], "-c",
+                           "import assignment; print(assignment.__path__[0])"],
                           cwd=tmp_path, capture_output=True, text=True)
-    assert "ModuleNotFoundError" in proc.stderr
+    if proc.returncode == 0:
+        found = Path(proc.stdout.strip()).resolve()
+        assert not found.is_relative_to(container["root"].resolve()), found
+    else:
+        assert "ModuleNotFoundError" in proc.stderr
 
 
 @pytest.mark.slow
