@@ -143,30 +143,28 @@ def bn_inputs(N, D, seed):
     return rng.randn(N, D) * 4 + 3, rng.randn(D), rng.randn(D), rng.randn(N, D)
 
 
-@pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (10, 7), (1, 4)])
-def test_batchnorm_gradients(N, D):
+def assert_batchnorm_gradients(backward, N, D):
+    """``backward`` (the staged or the simplified pass) against numeric gradients."""
     x, gamma, beta, dout = bn_inputs(N, D, seed=N + D)
     _, cache = batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    analytic = batchnorm_backward(dout, cache)
+    analytic = backward(dout, cache)
 
     def forward(x, gamma, beta):
         return batchnorm_forward(x, gamma, beta, {"mode": "train"})[0]
 
     assert_grads_close(analytic, numeric_grads(forward, [x, gamma, beta], dout))
+
+
+@pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (10, 7), (1, 4)])
+def test_batchnorm_gradients(N, D):
+    assert_batchnorm_gradients(batchnorm_backward, N, D)
 
 
 @pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (10, 7), (1, 4)])
 def test_batchnorm_backward_alt_gradients(N, D):
-    """The simplified backward pass on its own, against numeric gradients (the notebook items
-    that train with it are judged by this test, whatever the staged pass does)."""
-    x, gamma, beta, dout = bn_inputs(N, D, seed=N + D)
-    _, cache = batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    analytic = batchnorm_backward_alt(dout, cache)
-
-    def forward(x, gamma, beta):
-        return batchnorm_forward(x, gamma, beta, {"mode": "train"})[0]
-
-    assert_grads_close(analytic, numeric_grads(forward, [x, gamma, beta], dout))
+    """The simplified backward pass on its own (the notebook items that train with it are
+    judged by this test, whatever the staged pass does)."""
+    assert_batchnorm_gradients(batchnorm_backward_alt, N, D)
 
 
 @pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (100, 50), (1, 3)])
