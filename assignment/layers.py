@@ -14,15 +14,9 @@ Outputs and gradients keep x's floating dtype (float32 in, float32 out); gradien
 in float64. Each function's first line checks its input (given code in ``_checks.py``).
 """
 
-from collections import namedtuple
-
 import numpy as np
 
 from assignment import _checks
-
-# One cache for the normalization backward passes: x_hat (N, D) the normalized input, gamma (D,),
-# inv_std = 1 / sqrt(var + eps), of shape (D,) for batchnorm (per feature) or (N, 1) for layernorm.
-NormCache = namedtuple("NormCache", ["x_hat", "gamma", "inv_std"])
 
 
 def affine_forward(x, w, b):
@@ -205,8 +199,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: in train mode, a tuple of the values your backward passes need (a NormCache, defined
-      at the top of this file, or any tuple of your own design); None in test mode (no backward)
+    - cache: in train mode, the values your backward passes need, in a form of your choice;
+      None in test mode (there is no backward pass through test mode)
     """
     mode, eps, momentum, running_mean, running_var = _checks.batchnorm_inputs(
         x, gamma, beta, bn_param
@@ -226,7 +220,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         inv_std = 1 / np.sqrt(sample_var + eps)  # (D,)
         x_hat = (x - sample_mean) * inv_std  # (N, D): mean 0, variance 1 per feature
         out = gamma * x_hat + beta
-        cache = NormCache(x_hat, gamma, inv_std)
+        cache = (x_hat, gamma, inv_std)  # what both backward passes need
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
         ### END SOLUTION
@@ -333,8 +327,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
 
     Returns a tuple of:
     - out: of shape (N, D), dtype of x
-    - cache: a tuple of the values your backward pass needs (a NormCache, defined at the
-      top of this file, is one choice; any tuple of your own design is accepted)
+    - cache: the values your backward pass needs, in a form of your choice
     """
     N, D, eps = _checks.layernorm_inputs(x, gamma, beta, ln_param)
     out, cache = None, None
@@ -351,7 +344,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     inv_std = 1 / np.sqrt(var + eps)  # (N, 1)
     x_hat = (x - mean) * inv_std  # (N, D): mean 0, variance 1 per example
     out = gamma * x_hat + beta
-    cache = NormCache(x_hat, gamma, inv_std)
+    cache = (x_hat, gamma, inv_std)  # inv_std (N, 1): one per example
     ### END SOLUTION
     return out, cache
 
