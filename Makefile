@@ -27,7 +27,7 @@ run: data                             ## the main job (see README)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 test: data                            ## every test: unit tests and nbval of both notebooks
-	$(PY) -m pytest tests $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
+	$(PY) -m pytest tests --durations=30 $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
 
 test-fast: setup                      ## every test but the end-to-end ones (marked slow); no notebooks
 	$(PY) -m pytest tests -m "not slow"

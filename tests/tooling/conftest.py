@@ -10,6 +10,9 @@ as ``build_kit(..., release_dir=...)`` does.
 
 - ``student_release``: ``release.build_student`` of this repository with the configured given
   list (instructor/rubric.toml) -- a ``Build`` (``.root``, ``.files``, ``.stubs``);
+- ``student_release_none_given``: the same with ``given = []`` (every function a TODO), as
+  a release with that list is built (test_release_given; a test that fills the solution back
+  in, ``release.fill_in``, works on a copy);
 - ``solution_release``: ``release.build_solution`` with the committed notebook outputs (not
   re-executed) and their HTML;
 - ``mini_reference``: the mini notebook of the end-to-end grading tests (test_grading's
@@ -33,6 +36,15 @@ def student_release(tmp_path_factory):
 
     require_real_repo()
     return release.build_student(REPO, tmp_path_factory.mktemp("shared-release") / "student")
+
+
+@pytest.fixture(scope="session")
+def student_release_none_given(tmp_path_factory):
+    from instructor import release
+
+    require_real_repo()
+    return release.build_student(REPO, tmp_path_factory.mktemp("shared-release") / "student",
+                                 given=())
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,11 @@ packages are installed, so pip needs no network: PIP_NO_INDEX proves it); then
 ``run_autograder`` grades three submissions made from the student release with ``python -m
 assignment collect``, each handed in as Gradescope may deliver it (unpacked flat, unpacked
 under a leading folder, the zip itself): correct, all stubs, one bug (dropout_backward off by
-a factor of 2). Each ``results.json`` must validate against Gradescope's documented format
-and give the score ``python -m instructor grade`` gives the same zip. A fourth, an attack, is
-the correct upload with its code files replaced by links to the solution in the container; a
-fifth, the stubs with code that reads and runs that solution at import: both must earn
+a factor of 2: the correct upload with lines appended to its layers.py). Each
+``results.json`` must validate against Gradescope's documented format and give the score
+``python -m instructor grade`` gives the same zip. A fourth, an attack, is the correct upload
+with its code files replaced by links to the solution in the container; a fifth, the stubs
+upload with code appended that reads and runs that solution at import: both must earn
 nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
 """
 
@@ -167,18 +168,36 @@ def run(cmd, cwd, env=None, timeout=900):
     return proc
 
 
-def collected(release, tmp, name, solution=True, extra=""):
+def collected(release, tmp, name, solution=True):
     """A submission zip made by ``python -m assignment collect`` in a copy of the release."""
     work = tmp / f"work-{name}"
     shutil.copytree(release, work)
     if solution:
         for rel in (*collect.STUDENT_CODE_FILES, *collect.NOTEBOOKS):
             shutil.copy(REPO / rel, work / rel)
-    with open(work / "assignment" / "layers.py", "a") as f:
-        f.write(extra)
     out = tmp / f"{name}.zip"
     run([sys.executable, "-m", "assignment", "collect", "--root", str(work), "--out", str(out),
          *([] if solution else ["--allow-incomplete"])], cwd=work)
+    return out
+
+
+def edited(zip_path, tmp, name, extra):
+    """The upload ``zip_path`` with ``extra`` appended to its assignment/layers.py: what
+    collect gives after that one change (it zips the files as they are; the notebooks and
+    their HTML do not depend on layers.py's text), without a second HTML export. The work
+    folder ``work-NAME`` gets the changed layers.py too, for the tests that import it."""
+    layers = "assignment/layers.py"
+    out = tmp / f"{name}.zip"
+    with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == layers:
+                data += extra.encode()
+            dst.writestr(info, data)
+    work = tmp / f"work-{name}"
+    shutil.copytree(tmp / f"work-{Path(zip_path).stem}", work)
+    with open(work / layers, "a") as f:
+        f.write(extra)
     return out
 
 
@@ -200,11 +219,11 @@ def graded(built, container):
     tmp, root = built["tmp"], container["root"]
     release = root / "source" / bundle.RELEASE
     zips = {"correct": collected(release, tmp, "correct"),
-            "stubs": collected(release, tmp, "stubs", solution=False),
-            "bug": collected(release, tmp, "bug", extra=BUG),
-            # an attack: the stubs, then the container's solution read and run at import
-            "cheat": collected(release, tmp, "cheat", solution=False, extra=CHEAT.format(
-                solution=root / "source" / "assignment" / "layers.py"))}
+            "stubs": collected(release, tmp, "stubs", solution=False)}
+    zips["bug"] = edited(zips["correct"], tmp, "bug", BUG)
+    # an attack: the stubs, then the container's solution read and run at import
+    zips["cheat"] = edited(zips["stubs"], tmp, "cheat", CHEAT.format(
+        solution=root / "source" / "assignment" / "layers.py"))
     results = {}
     zips["links"] = zips["correct"]
     for name, zip_path in zips.items():

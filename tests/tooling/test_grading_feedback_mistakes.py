@@ -3,7 +3,7 @@
 Fixture submissions (tests/fixtures/mistakes.py: a float64 dropout mask, the unbiased
 variance in batch norm's running_var, a dropout mask not scaled by 1/p, one function left a
 stub, every function a stub) are graded by ``runner.run`` with a lean rubric (hidden tests of
-dropout and batch norm only: no notebook step, so the run takes about a minute), and the files
+dropout and batch norm only: no notebook step; two at a time), and the files
 written for the students are read: each names the function that failed and the hint that
 ``python -m assignment check`` prints for the same mistake (the public check's hint, run on
 the student's code by the grader), holds no traceback, and the all-stubs feedback is under
@@ -59,7 +59,7 @@ def graded(tmp_path_factory):
     for name, build in builders.items():
         make_zip(subs / f"{name}.zip", build(REPO))
     out = tmp / "GRADES"
-    runner.run(subs, out, kit, rub, workers=1, progress=False)
+    runner.run(subs, out, kit, rub, workers=2, progress=False)   # both cores
     results = {r["student"]: r for r in report.load_results(out)}
     assert sorted(results) == sorted(builders)
     return {"out": out, "results": results}

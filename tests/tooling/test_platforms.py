@@ -97,11 +97,13 @@ def make_venv(path):
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    out = tmp_path_factory.mktemp("release")
-    run([sys.executable, "-m", "instructor", "release", "--only", "student", "--out", out],
-        cwd=REPO)
-    return out / "student"
+def release(tmp_path_factory, student_release):
+    """A copy of the session's student release (tests/tooling/conftest.py; the tree that
+    ``python -m instructor release --only student`` writes, test_release checks that command),
+    so what these tests write into it (a pip build, __pycache__) stays here."""
+    out = tmp_path_factory.mktemp("release") / "student"
+    shutil.copytree(student_release.root, out, symlinks=True)
+    return out
 
 
 def setup_cell():

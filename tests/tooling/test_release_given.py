@@ -186,6 +186,13 @@ def _small_source(dst):
     return dst
 
 
+@pytest.fixture(scope="module")
+def small_source(tmp_path_factory):
+    """One :func:`_small_source` for both configurations (read only: zipped, and the grader's
+    ``--src``)."""
+    return _small_source(tmp_path_factory.mktemp("small") / "src")
+
+
 def _zip(path, root, files):
     with zipfile.ZipFile(path, "w") as zf:
         for rel in files:
@@ -195,11 +202,13 @@ def _zip(path, root, files):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("config", ["default", "none_given"])
-def test_both_configurations_end_to_end(config, tmp_path, student_release, solution_release):
+def test_both_configurations_end_to_end(config, tmp_path, request, solution_release,
+                                        small_source):
     data = require_cifar10()
     given = release.configured_given(REPO) if config == "default" else ()
-    student = (student_release.root if config == "default" else
-               release.build_student(REPO, tmp_path / "student", given=given).root)
+    # the session's releases (tests/tooling/conftest.py), built with these given lists
+    student = request.getfixturevalue("student_release" if config == "default" else
+                                      "student_release_none_given").root
     solution = solution_release.root   # the code files do not depend on the given list
     code_files = release.student_code_files(REPO)
 
@@ -217,7 +226,7 @@ def test_both_configurations_end_to_end(config, tmp_path, student_release, solut
         assert (filled / rel).read_bytes() == (solution / rel).read_bytes(), rel
 
     # grading with a reduced rubric: correct -> full marks, all stubs -> 0
-    src = _small_source(tmp_path / "src")
+    src = small_source
     rubric_path = tmp_path / "rubric.toml"
     rubric_path.write_text(E2E_RUBRIC.format(given=json.dumps(list(given))))
     subs = tmp_path / "submissions"
