@@ -13,15 +13,26 @@ the same path as ``python -m instructor grade`` (:func:`instructor.grading.cli.g
 the environment check and the reference solution first, then every submission, the time
 budget derived from the reference), with a lean rubric (the mini notebook, a few hidden
 tests). Asserted: the run's exit status is 0; the controls score full and 0; each attack
-scores what its code earns; no file of the repository or the kit changed; every report
-names the isolation in effect; no hidden test's source reaches any student-visible report.
+scores what its code earns; no file of the repository, the kit or the submissions changed;
+every report names the isolation in effect, the one the grader found; no hidden test's source
+reaches any student-visible report.
+
+The run happens once per grader mode: as root, in this process, and as an unprivileged grader
+(user ``nobody`` in a child process, tests/tooling/unprivileged.py), which isolates with user
+namespaces and has no cgroup here; the unprivileged run leaves out the sandbox-layer attacks
+that the sandbox tests already run against such a grader (``COVERED_UNPRIVILEGED``).
 """
 
 import csv
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +42,7 @@ from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
+from tests.tooling import unprivileged
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = sorted((Path(__file__).parent / "redteam").glob("*.py"))
@@ -40,6 +52,31 @@ pytestmark = pytest.mark.slow
 # given code (fc_net's parameter set-up), which an all-stubs submission passes, so partial
 # credit would pay the stubs for them (the real rubric scores no such test: instructor/fairness.py)
 RUBRIC = (Path(__file__).parent / "rubrics" / "redteam.toml").read_text()
+
+# The grading run happens twice: in this process as root (the sandboxes get uids of their
+# own, cgroups) and in a child process that is an unprivileged grader (user namespaces; no
+# cgroup is delegated to it here, so its limits are per process). Not root, the tests are the
+# unprivileged grader themselves and the root run is skipped.
+MODES = ["root", "unprivileged"]
+CHILD_SECONDS = 1800   # the unprivileged grader's whole run, at most
+
+# Sandbox-layer attacks that the sandbox tests already run against an unprivileged grader (a
+# real sandbox; what the attack could see or do asserted directly): the unprivileged run
+# leaves them out to stay lean (the fixture -> the test function covering it, in
+# tests/tooling/test_sandbox*.py, parametrized with mode "unprivileged"). Every verdict-layer
+# attack and attack 5 (what the sandbox of a grader without root could tamper with: that
+# grader's own GRADES/.kit and results/) run in both modes.
+COVERED_UNPRIVILEGED = {
+    "forged_notebook_verdicts": "test_kernel_cannot_forge_or_stop_the_notebook_verdicts",
+    "read_solution_from_disk": "test_sandbox_sees_only_its_allow_list",
+    "replace_tests_folder": "test_tests_folder_cannot_be_replaced_and_host_folder_is_never_written",
+    "outlive_the_grader": "test_stopping_the_grader_kills_every_sandbox_process",
+    # its disk part; its memory part is only meaningful with a cgroup, which an unprivileged
+    # grader does not get here: six processes would really hold 4.8 GiB of the machine, and
+    # the reports say the limits are per process (test_grading_verdicts.py:
+    # test_an_unprivileged_grader_without_cgroups_reports_limits_per_process)
+    "limits_per_process": "test_disk_is_limited_per_sandbox_and_nothing_outlives_it",
+}
 
 
 def load(path):
@@ -59,11 +96,52 @@ def tree_digest(root):
     return out
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, mini_reference):
+def grading_run(subs, out, kit, rubric_path):
+    """The suite's grading run, in the grader's process: what ``python -m instructor grade``
+    does once the kit is built. Prints the isolation this grader found (``ISOLATION`` and a
+    JSON list of lines), then returns the exit status of
+    :func:`instructor.grading.cli.grade_all`."""
+    print("ISOLATION " + json.dumps(sandbox.detect_isolation().describe()), flush=True)
+    return cli.grade_all(Path(subs), Path(out), Path(kit), rubric_mod.load(rubric_path), REPO,
+                         workers=2, progress=False)
+
+
+def run_as_child(tmp):
+    """:func:`grading_run` in an unprivileged grader (``nobody``, see
+    tests/tooling/unprivileged.py), which owns everything in ``tmp``; its status, the
+    isolation it reported and the end of what it printed."""
+    unprivileged.give_to_nobody(tmp)
+    code = ("import sys; from tests.tooling import test_redteam as t; "
+            "sys.exit(t.grading_run(*sys.argv[1:]))")
+    cmd = [*unprivileged.unprivileged_prefix(), sys.executable, "-c", code,
+           str(tmp / "submissions"), str(tmp / "GRADES"), str(tmp / "GRADES" / ".kit"),
+           str(tmp / "rubric.toml")]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=unprivileged.grader_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=CHILD_SECONDS)
+    finally:
+        if proc.poll() is None:   # a grader that hangs: it and its sandboxes end here
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("ISOLATION ")]
+    assert lines, f"the unprivileged grader did not start:\n{stdout[-3000:]}{stderr[-3000:]}"
+    return proc.returncode, json.loads(lines[0][len("ISOLATION "):]), (stdout + stderr)[-5000:]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def graded(request, tmp_path_factory, mini_reference):
     from test_grading import fake_release, mini_notebook, stub_regions
 
-    tmp = tmp_path_factory.mktemp("redteam")
+    mode = request.param
+    unprivileged.in_mode(mode)
+    child = unprivileged.needs_child(mode)
+    if child:   # the grader's files must be reachable by nobody: not under pytest-of-root
+        tmp = Path(tempfile.mkdtemp(prefix="cs231n-redteam-"))
+        request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    else:
+        tmp = tmp_path_factory.mktemp(f"redteam-{mode}")
     (tmp / "rubric.toml").write_text(RUBRIC)
     rub = rubric_mod.load(tmp / "rubric.toml")
     reference = mini_reference   # tests/tooling/conftest.py
@@ -71,7 +149,7 @@ def graded(tmp_path_factory, mini_reference):
     (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
     shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
     out = tmp / "GRADES"
-    out.mkdir()
+    out.mkdir(mode=0o700)   # as `python -m instructor grade` makes it
     kit = build_kit(REPO, out / ".kit", rub, release_dir=fake_release(tmp / "release"),
                     reference_dir=tmp / "refs")
 
@@ -93,6 +171,8 @@ def graded(tmp_path_factory, mini_reference):
     folder("control_stubs", stubs, mini_notebook())
     attacks = {}
     for path in FIXTURES:
+        if mode == "unprivileged" and path.stem in COVERED_UNPRIVILEGED:
+            continue
         module = load(path)
         notebook = (reference if getattr(module, "NOTEBOOK", None) == "executed reference"
                     else mini_notebook())
@@ -100,20 +180,26 @@ def graded(tmp_path_factory, mini_reference):
             module.plant(folder(name, stubs, notebook))
             attacks[name] = module
 
-    before = {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
-              "kit": tree_digest(kit)}
+    def outside():
+        return {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
+                "kit": tree_digest(kit), "submissions": tree_digest(subs)}
+
+    before = outside()
     start = time.monotonic()
-    status = cli.grade_all(subs, out, kit, rub, REPO, workers=2, progress=False)
+    if child:
+        status, isolation, log = run_as_child(tmp)
+    else:
+        isolation, log = sandbox.detect_isolation().describe(), "(printed above)"
+        status = grading_run(subs, out, kit, tmp / "rubric.toml")
     seconds = time.monotonic() - start
-    after = {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
-             "kit": tree_digest(kit)}
     results = {r["student"]: r for r in report.load_results(out)}
-    return {"status": status, "results": results, "attacks": attacks, "out": out,
-            "rubric": rub, "before": before, "after": after, "seconds": seconds, "kit": kit}
+    return {"mode": mode, "status": status, "results": results, "attacks": attacks,
+            "out": out, "rubric": rub, "before": before, "after": outside(),
+            "seconds": seconds, "kit": kit, "isolation": isolation, "log": log}
 
 
 def test_the_run_completes_with_status_0(graded):
-    assert graded["status"] == 0
+    assert graded["status"] == 0, graded["log"]
     expected = {"control_correct", "control_stubs", *graded["attacks"]}
     assert set(graded["results"]) == expected
     rows = list(csv.DictReader((graded["out"] / "grades.csv").open(encoding="utf-8")))
@@ -128,6 +214,9 @@ def test_controls_score_full_and_zero(graded):
 
 @pytest.mark.parametrize("fixture", [p.stem for p in FIXTURES])
 def test_each_attack_scores_what_its_code_earns(graded, fixture):
+    if graded["mode"] == "unprivileged" and fixture in COVERED_UNPRIVILEGED:
+        pytest.skip(f"proven against an unprivileged grader by {COVERED_UNPRIVILEGED[fixture]}"
+                    "[unprivileged] (tests/tooling/test_sandbox*.py)")
     for name, module in graded["attacks"].items():
         if Path(module.__file__).stem != fixture:
             continue
@@ -146,12 +235,26 @@ def test_no_file_outside_the_sandbox_changed(graded):
     assert graded["before"] == graded["after"]
 
 
+# What each mode's grader runs the sandboxes as (instructor/grading/sandbox.py, describe()).
+RUNS_AS = {"root": "runs as an unprivileged uid of its own",
+           "unprivileged": "runs as the grader's uid in a user namespace of its own"}
+
+
 def test_every_report_names_the_isolation_and_the_budget(graded):
-    for name in graded["results"]:
+    """Every report carries the isolation lines the grader found when it started (processes,
+    network, files, uid, notebooks, the level of the limits: cgroup per sandbox or per
+    process only), and they are those of the grader of this mode."""
+    isolation = graded["isolation"]
+    assert any(line.startswith(RUNS_AS[graded["mode"]]) for line in isolation), isolation
+    assert any(line.startswith("files: allow-listed root") for line in isolation), isolation
+    assert any(line.startswith("limits: ") for line in isolation), isolation
+    for name, result in graded["results"].items():
+        assert result["isolation"] == isolation, name
         fb = (graded["out"] / "feedback" / f"{report.safe_name(name)}.md").read_text(
             encoding="utf-8")
         assert "## How your code was run" in fb
-        assert sandbox.detect_isolation().describe()[0] in fb
+        missing = [line for line in isolation if f"- {line}" not in fb]
+        assert not missing, (name, missing)
         assert "time budget" in fb
 
 
@@ -183,3 +286,13 @@ def test_faked_notebook_outputs_earn_nothing_without_the_hidden_tests(graded):
         assert item["points"] == 0, item
         gates = [f["check"] for f in item["failures"] if f["check"].startswith("gate:")]
         assert gates, item
+
+
+def test_the_attacks_left_out_unprivileged_are_covered_by_a_sandbox_test():
+    """Each fixture the unprivileged run leaves out names a sandbox test run in both modes."""
+    sources = "".join(p.read_text() for p in Path(__file__).parent.glob("test_sandbox*.py"))
+    assert set(COVERED_UNPRIVILEGED) <= {p.stem for p in FIXTURES}
+    for fixture, test in COVERED_UNPRIVILEGED.items():
+        assert f"\ndef {test}(" in sources, (fixture, test)
+        decorated = sources[:sources.index(f"\ndef {test}(")].rsplit("\n\n\n", 1)[-1]
+        assert '@pytest.mark.parametrize("mode", MODES)' in decorated, (fixture, test)

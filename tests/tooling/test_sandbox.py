@@ -27,40 +27,16 @@ from instructor.grading import rubric as rubric_mod
 from instructor.grading.limits import GiB, Limits, MiB
 from instructor.grading.workspace import SANITIZER, Workspace
 from tests.tooling.counting_server import counting_server
+from tests.tooling.unprivileged import grader_env, in_mode
+from tests.tooling.unprivileged import unprivileged_prefix as _unprivileged_prefix
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 PY = sys.executable
-NOBODY = 65534
 MODES = ["root", "unprivileged"]
 
 
 # ------------------------------------------------------------------------------ harness
-
-def _unprivileged_prefix():
-    """The command prefix that makes a child process an unprivileged grader (we are root)."""
-    if shutil.which("setpriv") is None or shutil.which("unshare") is None:
-        pytest.skip("setpriv/unshare not installed: cannot start an unprivileged grader")
-    base = Path(sys.base_prefix).resolve()
-    closed = sandbox_view.closed_ancestor(base)
-    script = "mount --make-rprivate / && "
-    if closed is not None:   # expose the interpreter where nobody could not reach it
-        script += (f"stash=$(mktemp -d) && mount --bind {base} $stash && "
-                   f"mount -t tmpfs -o mode=755 tmpfs {closed} && mkdir -p {base} && "
-                   f"mount --move $stash {base} && ")
-    script += (f'exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups '
-               f'--inh-caps=-all "$@"')
-    return ["unshare", "--mount", "sh", "-c", script, "sh"]
-
-
-def in_mode(mode):
-    """Skip unless this test process can act as a grader of ``mode``."""
-    root = os.geteuid() == 0
-    if mode == "root" and not root:
-        pytest.skip("not root: the root grader cannot be tested here")
-    if mode == "unprivileged" and root:
-        _unprivileged_prefix()
-
 
 def grader_cmd(mode, scenario, **kwargs):
     """The command that runs ``scenario(**kwargs)`` in a grader process of ``mode``."""
@@ -68,11 +44,6 @@ def grader_cmd(mode, scenario, **kwargs):
             "print('RESULT ' + json.dumps(getattr(t, sys.argv[1])(**json.loads(sys.argv[2]))))")
     prefix = _unprivileged_prefix() if (mode == "unprivileged" and os.geteuid() == 0) else []
     return [*prefix, PY, "-c", code, scenario, json.dumps(kwargs)]
-
-
-def grader_env():
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp",
-            "PYTHONPATH": str(REPO), "LANG": "C.UTF-8"}
 
 
 def as_grader(mode, scenario, **kwargs):
