@@ -1,0 +1,141 @@
+"""Tests of the bad input that every function of assignment/layers.py reports clearly: a
+TypeError or ValueError naming the argument, what it got and what was expected."""
+
+import numpy as np
+import pytest
+
+from assignment.layers import (
+    affine_backward,
+    affine_forward,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    dropout_backward,
+    dropout_forward,
+    layernorm_backward,
+    layernorm_forward,
+    relu_backward,
+    relu_forward,
+    softmax_loss,
+    svm_loss,
+)
+
+X = np.ones((4, 3))
+G3 = np.ones(3)
+
+
+def bn_cache():
+    return batchnorm_forward(np.arange(12.0).reshape(4, 3), G3, G3, {"mode": "train"})[1]
+
+
+BAD_CALLS = {
+    # wrong shapes: x vs gamma/beta/w/b
+    "bn gamma shape": (lambda: batchnorm_forward(X, np.ones(4), G3, {"mode": "train"}),
+                       ValueError, r"gamma has shape \(4,\), expected \(3,\)"),
+    "bn beta shape": (lambda: batchnorm_forward(X, G3, np.ones((1, 3)), {"mode": "train"}),
+                      ValueError, r"beta has shape \(1, 3\), expected \(3,\)"),
+    "bn x 1-d": (lambda: batchnorm_forward(G3, G3, G3, {"mode": "train"}),
+                 ValueError, r"x has shape \(3,\) \(1 dims\), expected 2 dims"),
+    "ln gamma shape": (lambda: layernorm_forward(X, np.ones(2), G3, {}),
+                       ValueError, r"gamma has shape \(2,\), expected \(3,\)"),
+    "affine w shape": (lambda: affine_forward(X, np.ones((4, 2)), np.ones(2)),
+                       ValueError, r"x has shape \(4, 3\).*expected D=4"),
+    "affine b shape": (lambda: affine_forward(X, np.ones((3, 2)), np.ones(3)),
+                       ValueError, r"b has shape \(3,\), expected \(2,\)"),
+    "running_mean shape": (lambda: batchnorm_forward(
+        X, G3, G3, {"mode": "train", "running_mean": np.zeros(2)}),
+        ValueError, r"running_mean'\] has shape \(2,\), expected \(3,\)"),
+    # wrong shapes: dout vs cache
+    "bn dout shape": (lambda: batchnorm_backward(np.ones((4, 2)), bn_cache()),
+                      ValueError, r"dout has shape \(4, 2\), expected \(4, 3\)"),
+    "bn alt dout shape": (lambda: batchnorm_backward_alt(np.ones((3, 3)), bn_cache()),
+                          ValueError, r"dout has shape \(3, 3\), expected \(4, 3\)"),
+    "ln dout shape": (lambda: layernorm_backward(
+        np.ones((4, 2)), layernorm_forward(X, G3, G3, {})[1]),
+        ValueError, r"dout has shape \(4, 2\), expected \(4, 3\)"),
+    "affine dout shape": (lambda: affine_backward(
+        np.ones((4, 3)), affine_forward(X, np.ones((3, 2)), np.ones(2))[1]),
+        ValueError, r"dout has shape \(4, 3\), expected \(4, 2\)"),
+    "relu dout shape": (lambda: relu_backward(np.ones(3), relu_forward(X)[1]),
+                        ValueError, r"dout has shape \(3,\), expected \(4, 3\)"),
+    "dropout dout shape": (lambda: dropout_backward(
+        np.ones(3), dropout_forward(X, {"mode": "train", "p": 0.5})[1]),
+        ValueError, r"dout has shape \(3,\), expected \(4, 3\)"),
+    "bn test-mode cache": (lambda: batchnorm_backward(X, None), TypeError,
+                           r"cache is NoneType.*train mode"),
+    # unknown / missing mode, unknown keys
+    "bn unknown mode": (lambda: batchnorm_forward(X, G3, G3, {"mode": "eval"}),
+                        ValueError, r"bn_param\['mode'\] is 'eval', expected 'train' or 'test'"),
+    "bn missing mode": (lambda: batchnorm_forward(X, G3, G3, {}),
+                        ValueError, r"bn_param is missing the required key 'mode'"),
+    "bn unknown key": (lambda: batchnorm_forward(X, G3, G3, {"mode": "train", "epsilon": 1}),
+                       ValueError, r"bn_param has unknown key\(s\) \['epsilon'\]"),
+    "bn_param not dict": (lambda: batchnorm_forward(X, G3, G3, "train"),
+                          TypeError, r"bn_param must be a dict, got str"),
+    # hyperparameters outside their range
+    "bn eps<0": (lambda: batchnorm_forward(X, G3, G3, {"mode": "test", "eps": -1e-5}),
+                 ValueError, r"bn_param\['eps'\] is -1e-05, expected a number in \[0, inf\]"),
+    "bn momentum>1": (lambda: batchnorm_forward(X, G3, G3, {"mode": "train", "momentum": 1.1}),
+                      ValueError, r"bn_param\['momentum'\] is 1.1, expected a number in \[0, 1\]"),
+    "bn momentum str": (lambda: batchnorm_forward(X, G3, G3, {"mode": "train", "momentum": "0.9"}),
+                        ValueError, r"bn_param\['momentum'\] is '0.9'"),
+    "ln eps nan": (lambda: layernorm_forward(X, G3, G3, {"eps": float("nan")}),
+                   ValueError, r"ln_param\['eps'\] is nan, expected a number in \[0, inf\]"),
+    "ln unknown mode": (lambda: layernorm_forward(X, G3, G3, {"mode": "predict"}),
+                        ValueError, r"ln_param\['mode'\] is 'predict'"),
+    "ln unknown key": (lambda: layernorm_forward(X, G3, G3, {"momentum": 0.9}),
+                       ValueError, r"ln_param has unknown key\(s\) \['momentum'\]"),
+    "dropout unknown mode": (lambda: dropout_forward(X, {"mode": "Train", "p": 0.5}),
+                             ValueError, r"dropout_param\['mode'\] is 'Train'"),
+    "dropout missing mode": (lambda: dropout_forward(X, {"p": 0.5}),
+                             ValueError, r"dropout_param is missing the required key 'mode'"),
+    "dropout missing p": (lambda: dropout_forward(X, {"mode": "train"}),
+                          ValueError, r"dropout_param is missing the required key 'p'"),
+    # p outside (0, 1]
+    "dropout p=0": (lambda: dropout_forward(X, {"mode": "train", "p": 0}),
+                    ValueError, r"dropout_param\['p'\] is 0, expected a number in \(0, 1\]"),
+    "dropout p>1": (lambda: dropout_forward(X, {"mode": "train", "p": 1.5}),
+                    ValueError, r"dropout_param\['p'\] is 1.5, expected a number in \(0, 1\]"),
+    "dropout p<0": (lambda: dropout_forward(X, {"mode": "test", "p": -0.2}),
+                    ValueError, r"dropout_param\['p'\] is -0.2"),
+    "dropout p str": (lambda: dropout_forward(X, {"mode": "test", "p": "0.5"}),
+                      ValueError, r"dropout_param\['p'\] is '0.5'"),
+    # non-float input
+    "affine int x": (lambda: affine_forward(np.ones((4, 3), dtype=int), np.ones((3, 2)),
+                                            np.ones(2)), TypeError, r"x has dtype int64"),
+    "relu list": (lambda: relu_forward([1.0, -1.0]), TypeError,
+                  r"x must be a numpy array, got list"),
+    "bn int x": (lambda: batchnorm_forward(np.ones((4, 3), dtype=np.int32), G3, G3,
+                                           {"mode": "train"}), TypeError, r"x has dtype int32"),
+    "ln bool x": (lambda: layernorm_forward(np.ones((4, 3), dtype=bool), G3, G3, {}),
+                  TypeError, r"x has dtype bool, expected a floating dtype"),
+    "dropout int x": (lambda: dropout_forward(np.ones((4, 3), dtype=int), {"mode": "test",
+                                                                          "p": 0.5}),
+                      TypeError, r"x has dtype int64"),
+    "softmax int x": (lambda: softmax_loss(np.ones((2, 3), dtype=int), np.zeros(2, dtype=int)),
+                      TypeError, r"x has dtype int64"),
+    "softmax float y": (lambda: softmax_loss(np.ones((2, 3)), np.zeros(2)),
+                        TypeError, r"y has type/dtype float64, expected an integer"),
+    "svm y range": (lambda: svm_loss(np.ones((2, 3)), np.array([0, 3])),
+                    ValueError, r"y has labels in \[0, 3\], expected values in \[0, 2\]"),
+    "softmax y shape": (lambda: softmax_loss(np.ones((2, 3)), np.zeros(3, dtype=int)),
+                        ValueError, r"y has shape \(3,\), expected \(2,\)"),
+    # empty batch
+    "bn empty": (lambda: batchnorm_forward(np.ones((0, 3)), G3, G3, {"mode": "train"}),
+                 ValueError, r"x has shape \(0, 3\), expected a non-empty batch"),
+    "ln empty": (lambda: layernorm_forward(np.ones((0, 3)), G3, G3, {}),
+                 ValueError, r"x has shape \(0, 3\), expected a non-empty batch"),
+    "affine empty": (lambda: affine_forward(np.ones((0, 3)), np.ones((3, 2)), np.ones(2)),
+                     ValueError, r"non-empty batch"),
+    "dropout empty": (lambda: dropout_forward(np.ones((0, 3)), {"mode": "train", "p": 0.5}),
+                      ValueError, r"non-empty batch"),
+    "softmax empty": (lambda: softmax_loss(np.ones((0, 3)), np.zeros(0, dtype=int)),
+                      ValueError, r"non-empty batch"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_bad_input_is_reported_clearly(name):
+    call, error, message = BAD_CALLS[name]
+    with pytest.raises(error, match=message):
+        call()
