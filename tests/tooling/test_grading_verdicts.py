@@ -570,9 +570,9 @@ ISOLATION_PROBE = ("import json; from instructor.grading import sandbox; "
 def test_an_unprivileged_grader_without_cgroups_reports_limits_per_process():
     """Without a cgroup it may create, an unprivileged grader limits each process on its own
     (setrlimit); every report must say so, not promise limits per submission."""
-    from test_sandbox import PY, _unprivileged_prefix, grader_env
+    from tests.tooling.sandbox_harness import PY, grader_env, unprivileged_prefix
 
-    prefix = _unprivileged_prefix() if os.geteuid() == 0 else []
+    prefix = unprivileged_prefix() if os.geteuid() == 0 else []
     repo = Path(sandbox.__file__).resolve().parents[2]
     proc = subprocess.run([*prefix, PY, "-c", ISOLATION_PROBE], cwd=repo,
                           env=grader_env(), capture_output=True, text=True, timeout=300)
