@@ -13,7 +13,8 @@ the parametrization), one of:
 - ``NotScored(reason)``: no rubric item selects the test either (it checks a fixture, or it
   constrains a choice the assignment leaves free).
 
-tests/tooling/test_public_checks.py proves that the rubric scores no Given or NotScored test.
+tests/tooling/test_public_checks_fairness.py proves that the rubric scores no Given or NotScored
+test.
 
 :func:`problems` lists what is wrong with the table for a set of hidden test ids and a rubric:
 a hidden test without an entry (a new hidden test needs its public counterpart first), an

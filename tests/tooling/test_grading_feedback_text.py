@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_public_checks import dropout_forward_as_in_the_todo  # tests/tooling is on sys.path
 
 from assignment import checks as pc
 from assignment import layers
 from instructor import fairness
 from instructor.grading import feedback_text as ft
 from instructor.grading import notebook_sections, rubric, scoring
+from tests.tooling.public_check_mistakes import dropout_forward_as_in_the_todo
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {name: json.loads((REPO / "notebooks" / name).read_text())
