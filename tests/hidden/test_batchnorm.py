@@ -9,26 +9,19 @@ import numpy as np
 import pytest
 
 from assignment.layers import batchnorm_backward, batchnorm_backward_alt, batchnorm_forward
-from tests.hidden.layer_oracles import (
-    assert_grads_close,
-    assert_reference,
-    assert_reference_grads,
-    norm_inputs,
-    numeric_grads,
-    reference_cases,
-)
+from tests.hidden import layer_oracles as oracles
 
 
 def assert_batchnorm_gradients(backward, N, D):
     """``backward`` (the staged or the simplified pass) against numeric gradients."""
-    x, gamma, beta, dout = norm_inputs(N, D, seed=N + D)
+    x, gamma, beta, dout = oracles.norm_inputs(N, D, seed=N + D)
     _, cache = batchnorm_forward(x, gamma, beta, {"mode": "train"})
     analytic = backward(dout, cache)
 
     def forward(x, gamma, beta):
         return batchnorm_forward(x, gamma, beta, {"mode": "train"})[0]
 
-    assert_grads_close(analytic, numeric_grads(forward, [x, gamma, beta], dout))
+    oracles.assert_grads_close(analytic, oracles.numeric_grads(forward, [x, gamma, beta], dout))
 
 
 @pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (10, 7), (1, 4)])
@@ -45,7 +38,7 @@ def test_batchnorm_backward_alt_gradients(N, D):
 
 @pytest.mark.parametrize("N, D", [(2, 3), (4, 5), (100, 50), (1, 3)])
 def test_batchnorm_backward_alt_equals_staged(N, D):
-    x, gamma, beta, dout = norm_inputs(N, D, seed=7)
+    x, gamma, beta, dout = oracles.norm_inputs(N, D, seed=7)
     _, cache = batchnorm_forward(x, gamma, beta, {"mode": "train"})
     staged = batchnorm_backward(dout, cache)
     alt = batchnorm_backward_alt(dout, cache)
@@ -55,7 +48,7 @@ def test_batchnorm_backward_alt_equals_staged(N, D):
 
 
 def test_batchnorm_normalizes_and_scales():
-    x, _, _, _ = norm_inputs(200, 30, seed=3)
+    x, _, _, _ = oracles.norm_inputs(200, 30, seed=3)
     gamma, beta = np.linspace(1, 3, 30), np.linspace(-1, 1, 30)
     out, _ = batchnorm_forward(x, gamma, beta, {"mode": "train"})
     np.testing.assert_allclose(out.mean(axis=0), beta, atol=1e-10)
@@ -94,19 +87,19 @@ def forward_matches_reference(ref, mode, stats):
     bn_param = {"mode": mode, "running_mean": ref["running_mean" + stats],
                 "running_var": ref["running_var" + stats]}
     out, cache = batchnorm_forward(ref["x"], ref["gamma"], ref["beta"], bn_param)
-    assert_reference(out, ref["out"])
+    oracles.assert_reference(out, ref["out"])
     return cache, bn_param
 
 
-@pytest.mark.parametrize("case", sorted(reference_cases("bn_train_")))
+@pytest.mark.parametrize("case", sorted(oracles.reference_cases("bn_train_")))
 def test_batchnorm_train_matches_pytorch(case):
-    ref = reference_cases("bn_train_")[case]
+    ref = oracles.reference_cases("bn_train_")[case]
     cache, bn_param = forward_matches_reference(ref, "train", "0")
-    assert_reference(bn_param["running_mean"], ref["running_mean"])
+    oracles.assert_reference(bn_param["running_mean"], ref["running_mean"])
     for backward in (batchnorm_backward, batchnorm_backward_alt):
-        assert_reference_grads(backward(ref["dout"], cache), ref)
+        oracles.assert_reference_grads(backward(ref["dout"], cache), ref)
 
 
-@pytest.mark.parametrize("case", sorted(reference_cases("bn_test_")))
+@pytest.mark.parametrize("case", sorted(oracles.reference_cases("bn_test_")))
 def test_batchnorm_test_mode_matches_pytorch(case):
-    forward_matches_reference(reference_cases("bn_test_")[case], "test", "")
+    forward_matches_reference(oracles.reference_cases("bn_test_")[case], "test", "")

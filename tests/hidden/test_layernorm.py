@@ -9,13 +9,7 @@ import numpy as np
 import pytest
 
 from assignment.layers import layernorm_backward, layernorm_forward
-from tests.hidden.layer_oracles import (
-    assert_grads_close,
-    assert_reference,
-    assert_reference_grads,
-    numeric_grads,
-    reference_cases,
-)
+from tests.hidden import layer_oracles as oracles
 
 
 @pytest.mark.parametrize("N, D", [(3, 2), (4, 5), (6, 11), (1, 3)])
@@ -28,7 +22,7 @@ def test_layernorm_gradients(N, D):
     def forward(x, gamma, beta):
         return layernorm_forward(x, gamma, beta, {})[0]
 
-    assert_grads_close(analytic, numeric_grads(forward, [x, gamma, beta], dout))
+    oracles.assert_grads_close(analytic, oracles.numeric_grads(forward, [x, gamma, beta], dout))
 
 
 def test_layernorm_normalizes_rows_and_ignores_mode():
@@ -42,9 +36,9 @@ def test_layernorm_normalizes_rows_and_ignores_mode():
     assert np.array_equal(out, out_test)
 
 
-@pytest.mark.parametrize("case", sorted(reference_cases("ln_")))
+@pytest.mark.parametrize("case", sorted(oracles.reference_cases("ln_")))
 def test_layernorm_matches_pytorch(case):
-    ref = reference_cases("ln_")[case]
+    ref = oracles.reference_cases("ln_")[case]
     out, cache = layernorm_forward(ref["x"], ref["gamma"], ref["beta"], {})
-    assert_reference(out, ref["out"])
-    assert_reference_grads(layernorm_backward(ref["dout"], cache), ref)
+    oracles.assert_reference(out, ref["out"])
+    oracles.assert_reference_grads(layernorm_backward(ref["dout"], cache), ref)

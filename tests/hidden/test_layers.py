@@ -19,7 +19,7 @@ from assignment.layers import (
     relu_backward,
     relu_forward,
 )
-from tests.hidden.layer_oracles import assert_grads_close, numeric_grads
+from tests.hidden import layer_oracles as oracles
 
 # ---------------------------------------------------------------------------------------------
 # Affine and ReLU
@@ -37,8 +37,8 @@ def test_affine_gradients(x_shape, M):
     np.testing.assert_allclose(out, x.reshape(x_shape[0], D) @ w + b, rtol=1e-12)
     dx, dw, db = affine_backward(dout, cache)
     assert dx.shape == x.shape
-    numeric = numeric_grads(lambda x, w, b: affine_forward(x, w, b)[0], [x, w, b], dout)
-    assert_grads_close([dx, dw, db], numeric)
+    numeric = oracles.numeric_grads(lambda x, w, b: affine_forward(x, w, b)[0], [x, w, b], dout)
+    oracles.assert_grads_close([dx, dw, db], numeric)
 
 
 def test_relu_gradients_and_subgradient_at_zero():

@@ -7,7 +7,7 @@ import pytest
 
 from assignment.gradient_check import eval_numerical_gradient
 from assignment.layers import softmax_loss, svm_loss
-from tests.hidden.layer_oracles import assert_reference, reference_cases
+from tests.hidden import layer_oracles as oracles
 
 
 @pytest.mark.parametrize("loss_fn", [softmax_loss, svm_loss])
@@ -29,13 +29,13 @@ def test_losses_of_uninformative_scores():
     assert svm_loss(x, y)[0] == pytest.approx(C - 1, abs=1e-4)
 
 
-@pytest.mark.parametrize("case", sorted(reference_cases("loss_")))
+@pytest.mark.parametrize("case", sorted(oracles.reference_cases("loss_")))
 def test_losses_match_pytorch(case):
-    ref = reference_cases("loss_")[case]
+    ref = oracles.reference_cases("loss_")[case]
     loss, dx = softmax_loss(ref["x"], ref["y"])
     assert np.isfinite(loss)
-    assert_reference(loss, ref["softmax_loss"])
-    assert_reference(dx, ref["softmax_dx"])
+    oracles.assert_reference(loss, ref["softmax_loss"])
+    oracles.assert_reference(dx, ref["softmax_dx"])
     loss, dx = svm_loss(ref["x"], ref["y"])
-    assert_reference(loss, ref["svm_loss"])
-    assert_reference(dx, ref["svm_dx"])
+    oracles.assert_reference(loss, ref["svm_loss"])
+    oracles.assert_reference(dx, ref["svm_dx"])

@@ -12,12 +12,12 @@ from assignment.layers import (
     layernorm_backward,
     layernorm_forward,
 )
-from tests.hidden.layer_oracles import norm_inputs
+from tests.hidden import layer_oracles as oracles
 
 
 @pytest.mark.parametrize("forward", [batchnorm_forward, layernorm_forward])
 def test_norm_keeps_float32(forward):
-    x, gamma, beta, dout = (a.astype(np.float32) for a in norm_inputs(8, 5, seed=5))
+    x, gamma, beta, dout = (a.astype(np.float32) for a in oracles.norm_inputs(8, 5, seed=5))
     param = {"mode": "train"}
     out, cache = forward(x, gamma, beta, param)
     assert out.dtype == np.float32
@@ -44,7 +44,7 @@ def test_norm_passes_leave_their_inputs_alone_and_backward_repeats(norm):
     none of x, gamma, beta; backward changes neither dout nor the cache (a second call gives
     the same gradients)."""
     forward, backwards, param = NORMS[norm]
-    x, gamma, beta, dout = norm_inputs(6, 4, seed=11)
+    x, gamma, beta, dout = oracles.norm_inputs(6, 4, seed=11)
     inputs = [a.copy() for a in (x, gamma, beta, dout)]
     _, cache = forward(x, gamma, beta, param())
     for backward in backwards:
@@ -61,12 +61,12 @@ def test_norm_backward_depends_only_on_its_own_cache(norm):
     """Backward with the cache of an earlier forward gives that forward's gradients, however
     many forward passes (with other inputs and the same parameter dict) ran in between."""
     forward, backwards, param = NORMS[norm]
-    x, gamma, beta, dout = norm_inputs(5, 3, seed=12)
+    x, gamma, beta, dout = oracles.norm_inputs(5, 3, seed=12)
     params = param()
     _, cache = forward(x, gamma, beta, params)
     expected = [b(dout, cache) for b in backwards]
     for seed in (13, 14):
-        x2, gamma2, beta2, _ = norm_inputs(7, 3, seed=seed)
+        x2, gamma2, beta2, _ = oracles.norm_inputs(7, 3, seed=seed)
         forward(x2, gamma2, beta2, params)
     for backward, want in zip(backwards, expected, strict=True):
         for a, b in zip(backward(dout, cache), want, strict=True):

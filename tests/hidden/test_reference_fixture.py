@@ -4,12 +4,12 @@ at least two cases of each kind."""
 
 import numpy as np
 
-from tests.hidden.layer_oracles import REFERENCE
+from tests.hidden import layer_oracles as oracles
 
 
 def test_reference_fixture_is_small_and_complete():
-    assert REFERENCE.stat().st_size < 200_000
-    with np.load(REFERENCE) as data:
+    assert oracles.REFERENCE.stat().st_size < 200_000
+    with np.load(oracles.REFERENCE) as data:
         cases = [str(c) for c in data["cases"]]
     for prefix in ("bn_train_", "bn_test_", "ln_", "loss_"):
         assert sum(c.startswith(prefix) for c in cases) >= 2, prefix

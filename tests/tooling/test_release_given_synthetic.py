@@ -11,7 +11,7 @@ import pytest
 from instructor import given as given_mod
 from instructor import release
 from instructor.release import ReleaseError, sections
-from tests.tooling.release_proofs import assert_round_trip
+from tests.tooling import release_proofs as proofs
 
 
 def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_path):
@@ -22,7 +22,7 @@ def test_given_function_ships_implemented_and_needs_no_section(synthetic, tmp_pa
     assert "y = np.multiply(2, x)" not in mod and mod.count("raise NotImplementedError(") == 1
     assert build.stubs == 4  # double, 2 notebook code cells, 1 answer
     assert "given (ship implemented): Model.loss" in build.notes
-    assert_round_trip(synthetic, build.root, given=["Model.loss"])
+    proofs.assert_round_trip(synthetic, build.root, given=["Model.loss"])
     filled = tmp_path / "filled"
     shutil.copytree(build.root, filled)
     assert release.fill_in(synthetic, filled, given=["Model.loss"]) == ["assignment/mod.py"]

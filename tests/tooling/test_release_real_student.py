@@ -19,14 +19,8 @@ import pytest
 
 from instructor import release
 from instructor.release import sections
+from tests.tooling import release_proofs as proofs
 from tests.tooling.real_repo import REAL_NOTEBOOKS, require_real_repo
-from tests.tooling.release_proofs import (
-    assert_no_leak,
-    assert_notebooks_cleared,
-    assert_round_trip,
-    stub_messages,
-    tree_digest,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -35,8 +29,8 @@ PY = sys.executable
 @pytest.mark.slow
 def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
     assert real_student.stubs > 20
-    assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
-    assert_notebooks_cleared(real_student.root)
+    proofs.assert_no_leak(REPO, real_student.root, release.configured_given(REPO))
+    proofs.assert_notebooks_cleared(real_student.root)
     shipped = set(real_student.files)
     for left_out in ("instructor/__init__.py", "tests/tooling/test_release_real_student.py",
                      "tests/hidden/test_layers.py", ".git"):
@@ -49,15 +43,15 @@ def test_real_student_release_has_no_leak_and_cleared_notebooks(real_student):
 
 @pytest.mark.slow
 def test_real_round_trip_reproduces_the_source(real_student):
-    assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
+    proofs.assert_round_trip(REPO, real_student.root, release.configured_given(REPO))
 
 
 @pytest.mark.slow
 def test_real_generating_twice_gives_identical_bytes(real_student, real_solution, tmp_path):
     again = release.build_student(REPO, tmp_path / "student")
-    assert tree_digest(again.root) == tree_digest(real_student.root)
+    assert proofs.tree_digest(again.root) == proofs.tree_digest(real_student.root)
     again = release.build_solution(REPO, tmp_path / "solution", execute=False)
-    assert tree_digest(again.root) == tree_digest(real_solution.root)
+    assert proofs.tree_digest(again.root) == proofs.tree_digest(real_solution.root)
     release.write_zip(real_student.root, tmp_path / "a.zip")
     release.write_zip(again.root.parent / "student", tmp_path / "b.zip")
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
@@ -109,7 +103,7 @@ def test_real_every_stub_raises_its_message_when_reached(real_student, real_solu
             shutil.copytree(real_solution.root / "assignment", root / "assignment")
             (root / rel).write_text(release.render_mixed(REPO, rel, {name}))
             message = sections.stub_message(name, sections.SECTIONS[name])
-            shipped = stub_messages(real_student.root / rel)
+            shipped = proofs.stub_messages(real_student.root / rel)
             assert (message in shipped) == (name not in given), (rel, message)
             jobs.append((str(root), name, sections.SECTIONS[name].part, message))
     script = textwrap.dedent(

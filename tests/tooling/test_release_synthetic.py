@@ -18,12 +18,7 @@ from pathlib import Path
 import pytest
 
 from instructor import markers, release
-from tests.tooling.release_proofs import (
-    assert_no_leak,
-    assert_notebooks_cleared,
-    assert_round_trip,
-    tree_digest,
-)
+from tests.tooling import release_proofs as proofs
 from tests.tooling.release_synthetic import MOD, edit_cell
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,9 +43,9 @@ def test_synthetic_student_release_ships_the_right_files(synthetic, tmp_path):
     assert os.stat(root / "scripts/run.sh").st_mode & 0o777 == 0o755
     assert os.stat(root / "assignment/mod.py").st_mode & 0o777 == 0o644
     assert os.stat(root / "assignment/mod.py").st_mtime == release.DEFAULT_EPOCH
-    assert_no_leak(synthetic, root)
-    assert_notebooks_cleared(root)
-    assert_round_trip(synthetic, root)
+    proofs.assert_no_leak(synthetic, root)
+    proofs.assert_notebooks_cleared(root)
+    proofs.assert_round_trip(synthetic, root)
 
 
 def test_synthetic_stubs_raise_their_messages(synthetic, tmp_path):
@@ -93,7 +88,8 @@ def test_synthetic_generating_twice_gives_identical_bytes(synthetic, tmp_path, m
     b = release.build_all(synthetic, tmp_path / "b", execute=False)
     assert set(a) == set(b) == {"student", "solution"}
     for name in ("student", "solution"):
-        assert tree_digest(tmp_path / "a" / name) == tree_digest(tmp_path / "b" / name)
+        assert proofs.tree_digest(tmp_path / "a" / name) == proofs.tree_digest(
+            tmp_path / "b" / name)
         za = (tmp_path / "a" / f"{name}.zip").read_bytes()
         assert za == (tmp_path / "b" / f"{name}.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "a/student.zip") as zf:
@@ -114,7 +110,7 @@ def test_synthetic_solution_release_executed_twice_is_identical(synthetic, tmp_p
         {"output_type": "stream", "name": "stdout", "text": ["0\n", "1\n", "2\n"]}]
     assert not a.notes
     b = release.build_solution(synthetic, tmp_path / "b", execute=True)
-    assert tree_digest(a.root) == tree_digest(b.root)
+    assert proofs.tree_digest(a.root) == proofs.tree_digest(b.root)
 
 
 DERIVATION = ("Show that, with $\\hat x = x / s$,\n\n**Your derivation:**\n\n"
@@ -134,7 +130,7 @@ def test_markdown_region_in_any_markdown_cell_becomes_the_placeholder(synthetic,
     nb = release.read_notebook(solution / "notebooks/Demo.ipynb")
     assert release.cell_source(nb["cells"][5]) == DERIVATION.replace(
         "<!-- BEGIN SOLUTION -->\n", "").replace("<!-- END SOLUTION -->\n", "")
-    assert_round_trip(synthetic, build.root)
+    proofs.assert_round_trip(synthetic, build.root)
 
 
 def test_instructor_command_line_registers_release():

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.tooling import sandbox_harness as harness
 from tests.tooling.counting_server import counting_server
-from tests.tooling.sandbox_harness import MODES, REPO, as_grader, hostile, scratch_dir, work_folder
+from tests.tooling.sandbox_harness import REPO
 
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
@@ -52,7 +53,7 @@ print("SEEN " + json.dumps(seen))
 def scenario_filesystem():
     """A stub that looks for the solution, the kit, the grades, other sandboxes, host /tmp
     and /dev/shm files and the host's unix sockets, and tries to write a .pth into .venv."""
-    scratch = scratch_dir()
+    scratch = harness.scratch_dir()
     other = scratch / "other-sandbox" / "work"
     other.mkdir(parents=True)
     (other / "layers.py").write_text("SOLUTION = 1\n")
@@ -70,12 +71,12 @@ def scenario_filesystem():
              str(REPO / "assignment" / "layers.py"), str(kit / "test_layers.py"),
              str(other / "layers.py"), str(scratch / "GRADES"), str(host_tmp), str(host_shm),
              "/sys/fs/cgroup", "/root/.ssh", "/etc/shadow"]
-    work, uid = work_folder(scratch)
+    work, uid = harness.work_folder(scratch)
     code = (f"PATHS = {paths!r}\nSOCK = {sock_path!r}\nVENV = {os.path.realpath(sys.prefix)!r}\n"
             + FILESYSTEM_PROBE)
     try:
         with counting_server(socket.AF_UNIX, sock_path) as (_, hits):
-            out = hostile(work, uid, code)
+            out = harness.hostile(work, uid, code)
         out["paths"], out["socket_hits"] = paths, len(hits)
         out["venv_evil"] = (Path(sys.prefix) / "lib" / "evil.pth").exists()
     finally:
@@ -85,9 +86,9 @@ def scenario_filesystem():
     return out
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_sandbox_sees_only_its_allow_list(mode):
-    out = as_grader(mode, scenario_filesystem)
+    out = harness.as_grader(mode, scenario_filesystem)
     seen = out["seen"]
     assert seen is not None, out["output"]
     assert [p for p in out["paths"] if seen[p]] == []

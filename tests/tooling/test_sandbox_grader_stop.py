@@ -11,17 +11,8 @@ import pytest
 
 from instructor.grading import launch, sandbox
 from instructor.grading.limits import Limits
-from tests.tooling.sandbox_harness import (
-    MODES,
-    PY,
-    REPO,
-    grader_cmd,
-    grader_env,
-    in_mode,
-    processes_with,
-    scratch_dir,
-    work_folder,
-)
+from tests.tooling import sandbox_harness as harness
+from tests.tooling.sandbox_harness import PY, REPO
 
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
@@ -42,34 +33,34 @@ while True:
 def scenario_grader_with_spinner(token):
     """A grader (its own process) whose sandbox leaves a setsid() busy loop behind."""
     launch.install_signal_handlers()
-    scratch = scratch_dir()
-    work, uid = work_folder(scratch)
+    scratch = harness.scratch_dir()
+    work, uid = harness.work_folder(scratch)
     sandbox.run([PY, "-c", SPINNER + f"# {token}"], work, Limits(wall_seconds=300),
                 uid=uid)
     return {}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_stopping_the_grader_kills_every_sandbox_process(mode, signum):
-    in_mode(mode)
+    harness.in_mode(mode)
     token = f"spinner-{os.getpid()}-{mode}-{signum}"
-    proc = subprocess.Popen(grader_cmd(mode, scenario_grader_with_spinner, token=token),
-                            cwd=REPO, env=grader_env(), start_new_session=True)
+    proc = subprocess.Popen(harness.grader_cmd(mode, scenario_grader_with_spinner, token=token),
+                            cwd=REPO, env=harness.grader_env(), start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while len(processes_with(token)) < 3 and time.monotonic() < deadline:
+        while len(harness.processes_with(token)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)   # launcher-run python, its setsid child's child: the spinner
-        assert len(processes_with(token)) >= 2, "the sandbox did not start"
+        assert len(harness.processes_with(token)) >= 2, "the sandbox did not start"
         proc.send_signal(signum)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 5
-        while processes_with(token) and time.monotonic() < deadline:
+        while harness.processes_with(token) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert processes_with(token) == []
+        assert harness.processes_with(token) == []
         assert proc.returncode == -signum
     finally:
-        for pid in processes_with(token):
+        for pid in harness.processes_with(token):
             os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -9,14 +9,7 @@ import pytest
 
 from instructor.grading import sandbox
 from instructor.grading.limits import MiB
-from tests.tooling.sandbox_harness import (
-    MODES,
-    as_grader,
-    hostile,
-    in_mode,
-    scratch_dir,
-    work_folder,
-)
+from tests.tooling import sandbox_harness as harness
 
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
@@ -47,27 +40,27 @@ print("SEEN " + json.dumps(seen))
 def scenario_disk_quota():
     """Three 100 MiB files (work folder, /tmp, /dev/shm) against a 256 MiB sandbox total;
     then a 64 MiB file left in /dev/shm, looked for by the host and by the next sandbox."""
-    scratch = scratch_dir()
+    scratch = harness.scratch_dir()
     try:
-        work, uid = work_folder(scratch)
-        files = hostile(work, uid, FILES_PROBE, scratch_bytes=256 * MiB)
+        work, uid = harness.work_folder(scratch)
+        files = harness.hostile(work, uid, FILES_PROBE, scratch_bytes=256 * MiB)
         work_after = sorted(os.listdir(work))
         shutil.rmtree(work)
-        work, uid = work_folder(scratch)
-        first = hostile(work, uid, SHM_PROBE)
+        work, uid = harness.work_folder(scratch)
+        first = harness.hostile(work, uid, SHM_PROBE)
         host_leak = [n for n in os.listdir("/dev/shm") if n == "leak"]
         shutil.rmtree(work)
-        work, uid = work_folder(scratch)
-        second = hostile(work, uid, SHM_PROBE)
+        work, uid = harness.work_folder(scratch)
+        second = harness.hostile(work, uid, SHM_PROBE)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return {"files": files, "work_after": work_after, "first": first, "second": second,
             "host_leak": host_leak}
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_disk_is_limited_per_sandbox_and_nothing_outlives_it(mode):
-    out = as_grader(mode, scenario_disk_quota)
+    out = harness.as_grader(mode, scenario_disk_quota)
     seen = out["files"]["seen"]
     assert seen is not None, out["files"]["output"]
     assert list(seen.values())[:2] == ["written", "written"]
@@ -112,25 +105,25 @@ print("SEEN " + json.dumps({"started": started}))
 
 def scenario_memory_and_pids():
     """Six processes of 150 MiB each against a 512 MiB sandbox; 200 threads against 60."""
-    scratch = scratch_dir()
+    scratch = harness.scratch_dir()
     try:
-        work, uid = work_folder(scratch)
-        memory = hostile(work, uid, MEMORY_PROBE, memory_bytes=512 * MiB)
-        pids = hostile(work, uid, PIDS_PROBE, processes=60)
+        work, uid = harness.work_folder(scratch)
+        memory = harness.hostile(work, uid, MEMORY_PROBE, memory_bytes=512 * MiB)
+        pids = harness.hostile(work, uid, PIDS_PROBE, processes=60)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return {"memory": memory, "pids": pids}
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_memory_and_processes_are_limited_per_sandbox(mode):
-    in_mode(mode)
+    harness.in_mode(mode)
     if mode == "unprivileged":
         pytest.skip("an unprivileged grader may create no cgroup here (none is delegated to "
                     "it): its limits are per process, and its reports say so")
     if not sandbox.cgroups.detect().version:
         pytest.skip(sandbox.cgroups.detect().describe())
-    out = as_grader(mode, scenario_memory_and_pids)
+    out = harness.as_grader(mode, scenario_memory_and_pids)
     memory = out["memory"]
     assert memory["out_of_memory"], memory["output"]
     assert memory["seen"] is None or memory["seen"]["completed"] < 6

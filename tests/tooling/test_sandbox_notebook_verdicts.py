@@ -11,12 +11,8 @@ import pytest
 from instructor.grading import launch, sandbox, steps
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import SANITIZER, Workspace
-from tests.tooling.sandbox_harness import (
-    MODES,
-    REPO,
-    as_grader,
-    scratch_dir,
-)
+from tests.tooling import sandbox_harness as harness
+from tests.tooling.sandbox_harness import REPO
 
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
@@ -104,7 +100,7 @@ def _mini_kit(folder):
 
 def scenario_notebook(student_code):
     """The reference-notebook step with the student's ``assignment/__init__.py``."""
-    scratch = scratch_dir()
+    scratch = harness.scratch_dir()
     try:
         kit = _mini_kit(scratch / "kit")
         ws = Workspace(kit, {"assignment/__init__.py": student_code.encode()}, scratch)
@@ -129,15 +125,15 @@ def _seen_in(outcomes):
     return None
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_control_correct_code_passes_the_notebook_step(mode):
-    out = as_grader(mode, scenario_notebook, student_code="def answer():\n    return 42\n")
+    out = harness.as_grader(mode, scenario_notebook, student_code="def answer():\n    return 42\n")
     assert [o["passed"] for o in out["outcomes"].values()] == [True, True, True], out
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_kernel_cannot_forge_or_stop_the_notebook_verdicts(mode):
-    out = as_grader(mode, scenario_notebook, student_code=NOTEBOOK_ATTACK)
+    out = harness.as_grader(mode, scenario_notebook, student_code=NOTEBOOK_ATTACK)
     passed = [o["passed"] for o in out["outcomes"].values()]
     assert passed in ([True, False, False], [False, False, False]), out   # the stub fails
     seen = _seen_in(out["outcomes"])
@@ -147,7 +143,7 @@ def test_kernel_cannot_forge_or_stop_the_notebook_verdicts(mode):
     elif seen is None:   # same host uid: SIGINT reached pytest, the whole step failed
         assert "exit status 2" in out["problem"], out
         assert all("exit status 2" in o["message"] for o in out["outcomes"].values())
-        out = as_grader(mode, scenario_notebook, student_code=NOTEBOOK_ATTACK.replace(
+        out = harness.as_grader(mode, scenario_notebook, student_code=NOTEBOOK_ATTACK.replace(
             "_SPARE_PYTEST = False", "_SPARE_PYTEST = True"))
         seen = _seen_in(out["outcomes"])
     assert seen is not None, out

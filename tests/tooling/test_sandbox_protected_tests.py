@@ -6,14 +6,7 @@ import shutil
 
 import pytest
 
-from tests.tooling.sandbox_harness import (
-    MODES,
-    as_grader,
-    hostile,
-    scratch_dir,
-    tree_state,
-    work_folder,
-)
+from tests.tooling import sandbox_harness as harness
 
 pytestmark = pytest.mark.slow   # end to end: `make test-fast` leaves it out
 
@@ -37,21 +30,21 @@ print("SEEN " + json.dumps(seen))
 
 
 def scenario_protected_tests():
-    scratch = scratch_dir()
+    scratch = harness.scratch_dir()
     try:
-        work, uid = work_folder(scratch, {"tests/test_x.py": "def test(): pass\n",
+        work, uid = harness.work_folder(scratch, {"tests/test_x.py": "def test(): pass\n",
                                     "assignment.py": "original\n"}, protected=["tests"])
-        before = tree_state(work)
-        out = hostile(work, uid, TESTS_PROBE)
-        out["unchanged"] = tree_state(work) == before
+        before = harness.tree_state(work)
+        out = harness.hostile(work, uid, TESTS_PROBE)
+        out["unchanged"] = harness.tree_state(work) == before
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return out
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", harness.MODES)
 def test_tests_folder_cannot_be_replaced_and_host_folder_is_never_written(mode):
-    out = as_grader(mode, scenario_protected_tests)
+    out = harness.as_grader(mode, scenario_protected_tests)
     assert out["seen"] is not None, out["output"]
     assert [k for k, v in out["seen"].items() if v == "done"] == []
     assert out["unchanged"]
