@@ -13,7 +13,8 @@ the parametrization), one of:
 - ``NotScored(reason)``: no rubric item selects the test either (it checks a fixture, or it
   constrains a choice the assignment leaves free).
 
-tests/tooling/test_public_checks.py proves that the rubric scores no Given or NotScored test.
+tests/tooling/test_public_checks_fairness.py proves that the rubric scores no Given or NotScored
+test.
 
 :func:`problems` lists what is wrong with the table for a set of hidden test ids and a rubric:
 a hidden test without an entry (a new hidden test needs its public counterpart first), an
@@ -47,40 +48,11 @@ _INPUT_CHECKS = Given("input validation is given code (the _check_* helpers / _p
                       "outside every solution region")
 
 TABLE = {
-    # ------------------------------------------------------------- tests/hidden/test_layers.py
+    # ----------------------------------------------------------- tests/hidden/test_layers.py
     "tests/hidden/test_layers.py::test_affine_gradients": Public(
         "affine_forward_values", "affine_backward_gradients"),
     "tests/hidden/test_layers.py::test_relu_gradients_and_subgradient_at_zero": Public(
         "relu_forward_values", "relu_backward_gradient", "relu_subgradient_at_zero"),
-    "tests/hidden/test_layers.py::test_loss_gradients": (
-        Public("softmax_loss_check", "svm_loss_check")),
-    "tests/hidden/test_layers.py::test_losses_of_uninformative_scores": Public(
-        "softmax_loss_check", "svm_loss_check"),
-    "tests/hidden/test_layers.py::test_losses_match_pytorch": Public(
-        "softmax_loss_check", "svm_loss_check", "losses_large_scores"),
-    "tests/hidden/test_layers.py::test_batchnorm_gradients": Public("batchnorm_backward_gradients"),
-    "tests/hidden/test_layers.py::test_batchnorm_backward_alt_gradients": Public(
-        "batchnorm_backward_alt_gradients"),
-    "tests/hidden/test_layers.py::test_batchnorm_backward_alt_equals_staged": Public(
-        "batchnorm_backward_alt_matches_staged"),
-    "tests/hidden/test_layers.py::test_batchnorm_normalizes_and_scales": Public(
-        "batchnorm_forward_train"),
-    "tests/hidden/test_layers.py::test_batchnorm_running_averages_and_test_mode": Public(
-        "batchnorm_running_stats", "batchnorm_forward_test", "batchnorm_test_mode_state"),
-    "tests/hidden/test_layers.py::test_batchnorm_train_matches_pytorch": Public(
-        "batchnorm_forward_train", "batchnorm_running_stats", "batchnorm_backward_gradients",
-        "batchnorm_backward_alt_gradients"),
-    "tests/hidden/test_layers.py::test_batchnorm_test_mode_matches_pytorch": Public(
-        "batchnorm_forward_test", "batchnorm_test_mode_state"),
-    "tests/hidden/test_layers.py::test_norm_keeps_float32": Public(
-        "batchnorm_keeps_float32", "layernorm_mode_and_float32"),
-    "tests/hidden/test_layers.py::test_layernorm_gradients": Public("layernorm_backward_gradients"),
-    "tests/hidden/test_layers.py::test_layernorm_normalizes_rows_and_ignores_mode": Public(
-        "layernorm_forward_values", "layernorm_mode_and_float32"),
-    "tests/hidden/test_layers.py::test_layernorm_matches_pytorch": Public(
-        "layernorm_forward_values", "layernorm_backward_gradients"),
-    "tests/hidden/test_layers.py::test_reference_fixture_is_small_and_complete": NotScored(
-        "checks the instructor's fixture file, not student code"),
     "tests/hidden/test_layers.py::test_dropout_keeps_fraction_p_and_preserves_mean": Public(
         "dropout_forward_train", "dropout_forward_test"),
     "tests/hidden/test_layers.py::test_dropout_seed_gives_cs231n_mask": (
@@ -90,11 +62,48 @@ TABLE = {
     "tests/hidden/test_layers.py::test_dropout_gradients": Public(
         "dropout_backward_gradient", "dropout_test_mode_and_keep_all"),
     "tests/hidden/test_layers.py::test_dropout_keeps_float32": Public("dropout_keeps_float32"),
-    "tests/hidden/test_layers.py::test_bad_input_is_reported_clearly": _INPUT_CHECKS,
-    "tests/hidden/test_layers.py::test_norm_passes_leave_their_inputs_alone_and_backward_repeats": (
+    # ----------------------------------------------------------- tests/hidden/test_losses.py
+    "tests/hidden/test_losses.py::test_loss_gradients": (
+        Public("softmax_loss_check", "svm_loss_check")),
+    "tests/hidden/test_losses.py::test_losses_of_uninformative_scores": Public(
+        "softmax_loss_check", "svm_loss_check"),
+    "tests/hidden/test_losses.py::test_losses_match_pytorch": Public(
+        "softmax_loss_check", "svm_loss_check", "losses_large_scores"),
+    # -------------------------------------------------------- tests/hidden/test_batchnorm.py
+    "tests/hidden/test_batchnorm.py::test_batchnorm_gradients": Public(
+        "batchnorm_backward_gradients"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_backward_alt_gradients": Public(
+        "batchnorm_backward_alt_gradients"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_backward_alt_equals_staged": Public(
+        "batchnorm_backward_alt_matches_staged"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_normalizes_and_scales": Public(
+        "batchnorm_forward_train"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_running_averages_and_test_mode": Public(
+        "batchnorm_running_stats", "batchnorm_forward_test", "batchnorm_test_mode_state"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_train_matches_pytorch": Public(
+        "batchnorm_forward_train", "batchnorm_running_stats", "batchnorm_backward_gradients",
+        "batchnorm_backward_alt_gradients"),
+    "tests/hidden/test_batchnorm.py::test_batchnorm_test_mode_matches_pytorch": Public(
+        "batchnorm_forward_test", "batchnorm_test_mode_state"),
+    # -------------------------------------------------------- tests/hidden/test_layernorm.py
+    "tests/hidden/test_layernorm.py::test_layernorm_gradients": Public(
+        "layernorm_backward_gradients"),
+    "tests/hidden/test_layernorm.py::test_layernorm_normalizes_rows_and_ignores_mode": Public(
+        "layernorm_forward_values", "layernorm_mode_and_float32"),
+    "tests/hidden/test_layernorm.py::test_layernorm_matches_pytorch": Public(
+        "layernorm_forward_values", "layernorm_backward_gradients"),
+    # ------------------------------------------------------------ tests/hidden/test_norms.py
+    "tests/hidden/test_norms.py::test_norm_keeps_float32": Public(
+        "batchnorm_keeps_float32", "layernorm_mode_and_float32"),
+    "tests/hidden/test_norms.py::test_norm_passes_leave_their_inputs_alone_and_backward_repeats": (
         Public("batchnorm_cache_behaviour", "layernorm_cache_behaviour")),
-    "tests/hidden/test_layers.py::test_norm_backward_depends_only_on_its_own_cache": Public(
+    "tests/hidden/test_norms.py::test_norm_backward_depends_only_on_its_own_cache": Public(
         "batchnorm_cache_behaviour", "layernorm_cache_behaviour"),
+    # ------------------------------------------------- tests/hidden/test_layers_bad_input.py
+    "tests/hidden/test_layers_bad_input.py::test_bad_input_is_reported_clearly": _INPUT_CHECKS,
+    # ------------------------------------------------ tests/hidden/test_reference_fixture.py
+    "tests/hidden/test_reference_fixture.py::test_reference_fixture_is_small_and_complete": (
+        NotScored("checks the instructor's fixture file, not student code")),
     # ------------------------------------------------------ tests/hidden/test_solver_step.py
     "tests/hidden/test_solver_step.py::test_step_matches_the_reference_run": Public(
         "solver_step_reference"),
@@ -104,7 +113,7 @@ TABLE = {
         "solver_check_accuracy"),
     "tests/hidden/test_solver_step.py::test_check_accuracy_subsamples_with_the_cs231n_draw": Public(
         "solver_check_accuracy"),
-    # -------------------------------------------------------- tests/hidden/test_layer_utils.py
+    # ------------------------------------------------------ tests/hidden/test_layer_utils.py
     "tests/hidden/test_layer_utils.py::test_affine_relu": Public(
         "affine_forward_values", "affine_backward_gradients", "relu_backward_gradient"),
     "tests/hidden/test_layer_utils.py::test_affine_norm_relu": Public("sandwich_layers"),
@@ -113,7 +122,7 @@ TABLE = {
     "tests/hidden/test_layer_utils.py::test_hidden_layer": Public("sandwich_layers"),
     "tests/hidden/test_layer_utils.py::test_unknown_normalization": _INPUT_CHECKS,
     "tests/hidden/test_layer_utils.py::test_backward_rejects_unknown_normalization": _INPUT_CHECKS,
-    # ------------------------------------------------------------ tests/hidden/test_fc_net.py
+    # ----------------------------------------------------------- tests/hidden/test_fc_net.py
     "tests/hidden/test_fc_net.py::test_parameters_shapes_and_dtype": Public(
         "fc_net_params", "fc_net_weight_draws"),
     "tests/hidden/test_fc_net.py::test_weights_follow_cs231n_draw_order": (
@@ -133,7 +142,7 @@ TABLE = {
         "fc_net_gradients"),
     "tests/hidden/test_fc_net.py::test_bad_constructor_arguments": _INPUT_CHECKS,
     "tests/hidden/test_fc_net.py::test_bad_loss_input": _INPUT_CHECKS,
-    # ------------------------------------------------------------- tests/hidden/test_optim.py
+    # ------------------------------------------------------------ tests/hidden/test_optim.py
     "tests/hidden/test_optim.py::test_sgd_two_steps": (
         Given("sgd is given code (no solution region)")),
     "tests/hidden/test_optim.py::test_sgd_momentum_two_steps": Public("sgd_momentum_steps"),
@@ -151,7 +160,7 @@ TABLE = {
     "tests/hidden/test_optim.py::test_config_must_be_dict": _INPUT_CHECKS,
     "tests/hidden/test_optim.py::test_state_of_wrong_shape_is_value_error": _INPUT_CHECKS,
     "tests/hidden/test_optim.py::test_momentum_zero_is_sgd": Public("sgd_momentum_steps"),
-    # ------------------------------------------------------- tests/hidden/test_experiments.py
+    # ------------------------------------------------------ tests/hidden/test_experiments.py
     **{f"tests/hidden/test_experiments.py::{name}": NotScored(
         "assignment/experiments.py is given code (the notebooks' training helper)")
        for name in ("test_train_records_every_iteration_and_epoch",

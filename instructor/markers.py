@@ -28,7 +28,7 @@ Three renderings of a parsed text, all keeping every byte outside the regions:
   the one line ``*Write your answer here.*`` (PLACEHOLDER) at the region's indentation.
 - :func:`render_solution` drops the two marker lines and keeps the body.
 - :func:`restore` puts the regions back into a student rendering; ``restore(render_student(p))``
-  is the original text, byte for byte (the round-trip proof in tests/tooling/test_release.py).
+  is the original text, byte for byte (the round-trip proof in tests/tooling/release_proofs.py).
 
 The Python-specific checks (the function enclosing each region, the places a stub cannot go)
 are the release's: instructor/release/stubs.py.

@@ -3,7 +3,7 @@
 A *check* is one pass/fail outcome of a grading run, named by a check id:
 
 * ``test:<pytest node id>`` -- one hidden unit test, e.g.
-  ``test:tests/hidden/test_layers.py::test_batchnorm_backward``;
+  ``test:tests/hidden/test_batchnorm.py::test_batchnorm_backward``;
 * ``ref:<notebook>::Cell <n>`` -- code cell ``n`` (0-based, code cells only, as nbval counts)
   of a reference notebook, run by nbval against the student's code;
 * ``own:<notebook>::Cell <n>`` -- code cell ``n`` of the student's own notebook, re-run by
@@ -15,7 +15,7 @@ A rubric *item* is a named group of checks worth some points::
     id = "bn_backward"                      # column name in grades.csv
     title = "Batch normalization backward"  # shown in feedback
     points = 6
-    tests = ["tests/hidden/test_layers.py::test_batchnorm_backward*"]   # node ids; * and ? only
+    tests = ["tests/hidden/test_batchnorm.py::test_batchnorm_backward*"]   # node ids; * and ? only
     notebook = "BatchNormalization.ipynb"   # reference notebook ...
     sections = ["Batch normalization: backward"]   # ... cells under these headings ("*": all)
     exclude = ["summary()"]                 # ... but not cells whose whole source is one of these

@@ -15,6 +15,10 @@ as ``build_kit(..., release_dir=...)`` does.
   in, ``release.fill_in``, works on a copy);
 - ``solution_release``: ``release.build_solution`` with the committed notebook outputs (not
   re-executed) and their HTML;
+- ``real_student``, ``real_solution``: the same two, by the names the release tests use;
+- ``synthetic``: a small synthetic source tree in tmp_path (tests/tooling/release_synthetic.py),
+  with the notebook sections of its two functions set in ``sections.SECTIONS`` (monkeypatched):
+  the release tests' tree for every rule of what ships and every error case;
 - ``mini_reference``: the mini notebook of the end-to-end grading tests (test_grading's
   ``mini_notebook``) executed with the solution, as a dict: the reference notebook of their
   kits (test_grading, test_redteam). A new lean end-to-end grading test can build its kit from
@@ -54,6 +58,28 @@ def solution_release(tmp_path_factory):
     require_real_repo()
     return release.build_solution(REPO, tmp_path_factory.mktemp("shared-release") / "solution",
                                   execute=False)
+
+
+@pytest.fixture(scope="session")
+def real_student(student_release):
+    return student_release
+
+
+@pytest.fixture(scope="session")
+def real_solution(solution_release):
+    return solution_release
+
+
+@pytest.fixture
+def synthetic(tmp_path, monkeypatch):
+    from instructor.release import sections
+    from tests.tooling.release_synthetic import make_source
+
+    monkeypatch.setattr(sections, "SECTIONS", {
+        "double": sections.Where("Demo.ipynb", "Doubling", "affine"),
+        "Model.loss": sections.Where("Demo.ipynb", "Tuning", "fc_net"),
+    })
+    return make_source(tmp_path / "src")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """A server that counts the connections it accepts, for the tests that prove student code
-reaches no socket of the host (test_grading: TCP on 127.0.0.1; test_sandbox: a Unix socket).
+reaches no socket of the host (test_grading: TCP on 127.0.0.1; test_sandbox_filesystem: a Unix
+socket).
 
-Its own module so that test_sandbox's scenarios, which also run in a separate grader process
-(``from tests.tooling import test_sandbox``), import it by the same path as pytest does.
+Its own module so that the sandbox scenarios, which also run in a separate grader process
+(tests/tooling/sandbox_harness.py), import it by the same path as pytest does.
 """
 
 import contextlib

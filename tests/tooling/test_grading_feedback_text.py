@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_public_checks import dropout_forward_as_in_the_todo  # tests/tooling is on sys.path
 
 from assignment import checks as pc
 from assignment import layers
 from instructor import fairness
 from instructor.grading import feedback_text as ft
 from instructor.grading import notebook_sections, rubric, scoring
+from tests.tooling.public_check_mistakes import dropout_forward_as_in_the_todo
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {name: json.loads((REPO / "notebooks" / name).read_text())
@@ -129,7 +129,7 @@ def test_the_unbiased_variance_gets_its_hint(monkeypatch):
         return out, cache
 
     public = _public_with(monkeypatch, "batchnorm_forward", unbiased)
-    failure = {"check": "test:tests/hidden/test_layers.py::test_batchnorm_running_averages_and_"
+    failure = {"check": "test:tests/hidden/test_batchnorm.py::test_batchnorm_running_averages_and_"
                         "test_mode", "message": "E   AssertionError: Not equal to tolerance"}
     assert ft.failure_line(failure, public) == (
         "- hidden test `test_batchnorm_running_averages_and_test_mode`: failed with "
@@ -204,9 +204,9 @@ def _graded_result():
     items = [
         {"id": "t", "title": "Batch norm (hidden tests)", "points": 1.0, "max_points": 2.0,
          "passed": 1, "checks": 2, "functions": ["batchnorm_forward"], "note": "",
-         "failures": [{"check": "test:tests/hidden/test_layers.py::test_batchnorm_running_averages_"
-                                "and_test_mode", "message": "wrong result: a check of this "
-                                "test failed"}]},
+         "failures": [{"check": "test:tests/hidden/test_batchnorm.py::test_batchnorm_running_"
+                                "averages_and_test_mode", "message": "wrong result: a check of "
+                                "this test failed"}]},
         {"id": "n", "title": "Notebook", "points": 0.0, "max_points": 1.0, "passed": 0,
          "checks": 1, "functions": [], "note": "",
          "failures": [{"check": "ref:BatchNormalization.ipynb::Cell 7", "message": traceback}]},

@@ -3,8 +3,10 @@ in ``bench.mk``, an INSTRUCTOR ONLY file that the Makefile includes only when pr
 
 On a small source tree holding the real Makefile and bench.mk: the student release's Makefile
 works (``make -n`` of every target), has no ``bench`` target, and names nothing that is not
-shipped; the source keeps ``make bench``. (The same on the whole repository's release, and the
-errors for a Makefile that names left-out material: tests/test_release.py.)
+shipped; the source keeps ``make bench``. The same on the whole repository's releases
+(``real_student``, ``real_solution``: tests/tooling/conftest.py), and on the synthetic tree
+(``synthetic``) the Makefile rules and variables that name left-out material, which stop the
+release.
 """
 
 import os
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor import release
+from instructor import manifest, release
 from instructor.release import mentions
+from tests.tooling.release_synthetic import expect_error
 
 REPO = Path(__file__).resolve().parents[2]
 COPIED = ("Makefile", "bench.mk", "requirements.txt", "pyproject.toml")
@@ -81,3 +84,101 @@ def test_every_student_target_runs_and_names_nothing_left_out(trees, target):
     assert not said, said
     text = (student.root / "Makefile").read_text()
     assert not [line for line in text.splitlines() if mentions.find(line, patterns)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The synthetic tree (tests/tooling/release_synthetic.py) and the whole repository's releases
+# ---------------------------------------------------------------------------------------------
+
+SYNTHETIC_MAKEFILE = """\
+.PHONY: test clean
+
+test:
+\tpython -m pytest tests
+
+clean:
+\trm -rf build dist
+
+-include *.mk
+"""
+
+
+SYNTHETIC_BENCH_MK = """\
+# INSTRUCTOR ONLY: the targets that need left-out files
+.PHONY: bench grade report
+
+# benchmarks
+bench:
+\tpython -m bench
+
+grade: test
+\tpython -m instructor grade
+
+report: bench
+\techo done
+"""
+
+
+def test_synthetic_makefile_ships_without_the_targets_that_need_left_out_files(
+        synthetic, tmp_path):
+    """The targets that need left-out files live in an INSTRUCTOR ONLY *.mk file, which the
+    Makefile includes when present: the release ships the Makefile as it is, without it."""
+    (synthetic / "Makefile").write_text(SYNTHETIC_MAKEFILE)
+    (synthetic / "bench.mk").write_text(SYNTHETIC_BENCH_MK)
+    build = release.build_student(synthetic, tmp_path / "student")
+    assert (build.root / "Makefile").read_text() == SYNTHETIC_MAKEFILE
+    assert targets((build.root / "Makefile").read_text()) == ["test", "clean"]
+    assert "bench.mk" not in build.files and not list(build.root.glob("*.mk"))
+    assert "bench.mk" in release.private_files(synthetic)
+
+
+def test_makefile_rule_that_needs_left_out_files_stops_the_release(synthetic, tmp_path):
+    """A rule written into the Makefile itself is not dropped: the release stops at its line."""
+    (synthetic / "Makefile").write_text(SYNTHETIC_MAKEFILE.replace(
+        "\n-include", "\nbench:\n\tpython -m bench\n\n-include"))
+    msg = expect_error(synthetic, tmp_path, "refers to the benchmarks")
+    assert "student/Makefile:10:" in msg
+
+
+def test_makefile_naming_the_instructor_makefile_stops_the_release(synthetic, tmp_path):
+    (synthetic / "Makefile").write_text(SYNTHETIC_MAKEFILE.replace("*.mk", "bench.mk"))
+    (synthetic / "bench.mk").write_text(SYNTHETIC_BENCH_MK)
+    msg = expect_error(synthetic, tmp_path, "bench.mk, which is left out of the release")
+    assert "student/Makefile:9:" in msg
+
+
+def test_makefile_variable_mentioning_left_out_material_stops_the_release(synthetic, tmp_path):
+    (synthetic / "Makefile").write_text("BENCH := python -m bench\n\nrun:\n\t$(BENCH)\n")
+    msg = expect_error(synthetic, tmp_path, "refers to the benchmarks")
+    assert "student/Makefile:1:" in msg
+
+
+def _mentions_left_out(line):
+    return mentions.find(line, mentions.patterns(release.private_files(REPO))) is not None
+
+
+@pytest.mark.slow
+def test_real_makefile_ships_unchanged_without_the_instructor_targets(real_student,
+                                                                      real_solution):
+    text = (real_student.root / "Makefile").read_text()
+    assert (real_solution.root / "Makefile").read_text() == text == (REPO / "Makefile").read_text()
+    typed = set(targets(text))
+    assert {"setup", "data", "test", "lint", "clean"} <= typed
+    assert "bench" not in typed and "bench" in targets((REPO / "bench.mk").read_text())
+    assert not list(real_student.root.glob("*.mk")) and not list(real_solution.root.glob("*.mk"))
+    for line in text.splitlines():
+        assert not _mentions_left_out(line), line
+        for prefix in manifest.PRIVATE_PREFIXES:  # the same, without mentions.py
+            module = prefix.rstrip("/").replace("/", ".")
+            assert prefix not in line and f"-m {module}" not in line, line
+
+
+@pytest.mark.slow
+def test_real_student_make_dry_run_of_every_target_mentions_nothing_left_out(real_student):
+    for target in targets((real_student.root / "Makefile").read_text()):
+        code, out, err = make_dry_run(real_student.root, target)
+        assert code == 0, (target, out + err)
+        said = [ln for ln in out.splitlines() if _mentions_left_out(ln)]
+        assert not said, (target, said)
+    code, _, err = make_dry_run(real_student.root, "bench")
+    assert code != 0 and "No rule to make target 'bench'" in err

@@ -8,7 +8,7 @@ its tmpfs, processes) where the grader may create one, one size-limited tmpfs fo
 the sandbox writes, and private ``/tmp`` and ``/dev/shm`` that vanish with it.
 """
 
-from tests.tooling.planting import append_to_layers
+from tests.tooling.planting import append_call_to_layers
 
 ATTACK = "11: limits per process, not per submission (memory, disk, /dev/shm)"
 
@@ -16,9 +16,6 @@ CODE = r'''
 
 def _redteam_limits_per_process():
     import os, time
-    if os.environ.get("REDTEAM_LIMITS_CHILD"):
-        return
-    os.environ["REDTEAM_LIMITS_CHILD"] = "1"
     try:
         open(f"/dev/shm/redteam-{os.getpid()}", "wb").write(b"\0" * (64 << 20))
     except OSError:
@@ -42,14 +39,8 @@ def _redteam_limits_per_process():
                     os._exit(0)
         except OSError:
             break
-
-
-try:
-    _redteam_limits_per_process()
-except Exception:
-    pass
 '''
 
 
 def plant(tree):
-    append_to_layers(tree, CODE)
+    append_call_to_layers(tree, CODE, "_redteam_limits_per_process", once="REDTEAM_LIMITS_CHILD")

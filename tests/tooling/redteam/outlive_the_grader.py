@@ -6,7 +6,7 @@ namespace and a cgroup that are killed at the end of every step, at a timeout, w
 grader dies (``PR_SET_PDEATHSIG``) and when it is stopped with SIGTERM or SIGINT.
 """
 
-from tests.tooling.planting import append_to_layers
+from tests.tooling.planting import append_call_to_layers
 
 ATTACK = "13: sandbox processes that outlive the grading (setsid, signals ignored)"
 
@@ -14,9 +14,6 @@ CODE = r'''
 
 def _redteam_outlive():
     import os, signal
-    if os.environ.get("REDTEAM_SPINNER"):
-        return
-    os.environ["REDTEAM_SPINNER"] = "1"
     if os.fork() == 0:
         try:
             os.setsid()
@@ -27,14 +24,8 @@ def _redteam_outlive():
                     pass
         finally:
             os._exit(0)
-
-
-try:
-    _redteam_outlive()
-except Exception:
-    pass
 '''
 
 
 def plant(tree):
-    append_to_layers(tree, CODE)
+    append_call_to_layers(tree, CODE, "_redteam_outlive", once="REDTEAM_SPINNER")

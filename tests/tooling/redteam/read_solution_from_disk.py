@@ -7,7 +7,7 @@ and tries the host's path-based unix sockets. Defence: the sandbox's root is an 
 (the Python installation, the data, its own work folder, private /tmp and /dev/shm).
 """
 
-from tests.tooling.planting import append_to_layers
+from tests.tooling.planting import append_call_to_layers
 
 ATTACK = "3: reading the solution from disk (and the host's /tmp and unix sockets)"
 
@@ -40,14 +40,8 @@ def _redteam_read_solution_from_disk():
                 if "def affine_forward" in text and "NotImplementedError" not in text:
                     exec(compile(text, path, "exec"), globals())
                     return
-
-
-try:
-    _redteam_read_solution_from_disk()
-except Exception:
-    pass
 '''
 
 
 def plant(tree):
-    append_to_layers(tree, CODE)
+    append_call_to_layers(tree, CODE, "_redteam_read_solution_from_disk")

@@ -9,7 +9,7 @@ replaced) and the host's work folder is never written (the sandbox's changes go 
 overlay layer).
 """
 
-from tests.tooling.planting import append_to_layers
+from tests.tooling.planting import append_call_to_layers
 
 ATTACK = "12: replacing tests/ through its parent folder"
 
@@ -32,14 +32,8 @@ def _redteam_replace_tests():
             open(os.path.join(folder, "conftest.py"), "a").write("\n" + conftest)
         except OSError:
             pass
-
-
-try:
-    _redteam_replace_tests()
-except Exception:
-    pass
 '''
 
 
 def plant(tree):
-    append_to_layers(tree, CODE)
+    append_call_to_layers(tree, CODE, "_redteam_replace_tests")

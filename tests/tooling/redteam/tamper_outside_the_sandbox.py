@@ -9,7 +9,7 @@ it runs as a uid of its own, without root a user namespace gives the same isolat
 without either the grader refuses to run (unless ``--unsafe-no-isolation``).
 """
 
-from tests.tooling.planting import append_to_layers
+from tests.tooling.planting import append_call_to_layers
 
 ATTACK = "5: tampering outside the sandbox (.pth in .venv, the kit's hidden tests, results)"
 
@@ -46,14 +46,8 @@ def _redteam_tamper_outside():
                             open(os.path.join(dirpath, name), "a").write(wrapper)
                         except OSError:
                             pass
-
-
-try:
-    _redteam_tamper_outside()
-except Exception:
-    pass
 '''
 
 
 def plant(tree):
-    append_to_layers(tree, CODE)
+    append_call_to_layers(tree, CODE, "_redteam_tamper_outside")
