@@ -35,8 +35,10 @@ another day.
 Timings are only meaningful on an otherwise idle machine: OpenBLAS threads slow down a
 lot when other processes compete for the two cores. The benchmark prints the load average
 before and after, and the CPU time (user + system, of all the processes it started) next
-to every wall time: CPU time barely changes with the load, so it tells a busy machine from
-a slow notebook.
+to every wall time. CPU time changes less with the load than wall time, but not nothing:
+OpenBLAS threads that wait for a core spin, so on a busy machine the CPU time of a notebook
+run with two BLAS threads grows too (2026-11-30, load average 11 to 15: the anchor's
+Dropout.ipynb took 91 s of CPU for 10.8 s of wall time on the idle day). Hence the anchor.
 """
 
 import argparse
