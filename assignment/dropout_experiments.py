@@ -1,5 +1,8 @@
-"""The experiments of notebooks/Dropout.ipynb beyond one hidden layer (sections 6a, 6c, 6d).
+"""The experiments of notebooks/Dropout.ipynb: section 5's trainings and sections 6a, 6c, 6d.
 
+- :func:`solve` trains a network with the student's ``Solver.train`` exactly as section 5 (the
+  original assignment's regularization experiment) does, and :func:`solve_all` trains several
+  such networks at once, one worker process per core.
 - :func:`train_network` trains a ``FullyConnectedNet`` with the student's ``Solver`` and keeps
   the network of the *last* step (``Solver.train`` would swap in the best-validation
   parameters, whose batchnorm running averages were never computed: section 6c compares the
@@ -19,8 +22,8 @@ Everything runs through the student's ``FullyConnectedNet``, ``Solver`` and laye
 Shape letters: N examples, D input features, C classes, K sampled masks, L layers
 (L - 1 hidden layers).
 
-Public API: :class:`Trained`, :func:`train_network`, :func:`train_networks`,
-:func:`batch_statistics`,
+Public API: :class:`Solved`, :func:`solve`, :func:`solve_all`, :class:`Trained`,
+:func:`train_network`, :func:`train_networks`, :func:`batch_statistics`,
 :func:`with_recomputed_statistics`, :func:`monte_carlo_gaps`, :func:`scaled_after_dropout`.
 """
 
@@ -37,14 +40,87 @@ from assignment.layers import affine_forward, dropout_forward
 from assignment.solver import Solver
 
 __all__ = [
+    "Solved",
     "Trained",
     "batch_statistics",
     "monte_carlo_gaps",
     "scaled_after_dropout",
+    "solve",
+    "solve_all",
     "train_network",
     "train_networks",
     "with_recomputed_statistics",
 ]
+
+
+@dataclasses.dataclass
+class Solved:
+    """What ``Solver.train`` leaves behind for a network trained by :func:`solve`.
+
+    - model: the FullyConnectedNet with the parameters of the best validation accuracy (the
+      Solver swaps them in when training ends).
+    - train_acc_history, val_acc_history: lists of E + 1 floats, the accuracies the Solver
+      measured after the first step and after each of the E epochs.
+    - best_val_acc: float, the best validation accuracy.
+    - seconds: float, wall-clock time of the training.
+    """
+
+    model: FullyConnectedNet
+    train_acc_history: list
+    val_acc_history: list
+    best_val_acc: float
+    seconds: float
+
+
+def _check_data(data):
+    missing = [key for key in ("X_train", "y_train", "X_val", "y_val") if key not in data]
+    if missing:
+        raise ValueError(f"data has no {', '.join(missing)}; expected the dict of "
+                         "get_CIFAR10_data() (or one with the same keys)")
+
+
+def solve(data, hidden_dims, keep_ratio=1, num_epochs=25, batch_size=100, learning_rate=5e-4,
+          seed=231):
+    """Train a FullyConnectedNet (float32, default initialization) with ``Solver.train`` and Adam.
+
+    Inputs:
+    - data: dict with X_train (N, ...), y_train (N,), X_val (V, ...), y_val (V,).
+    - hidden_dims: list of the hidden layer sizes.
+    - keep_ratio: dropout keep probability p (1: no dropout).
+    - num_epochs, batch_size, learning_rate: as for the Solver (Adam); quiet.
+    - seed: np.random.seed right before the network is built.
+
+    Returns a Solved.
+    """
+    _check_data(data)
+    np.random.seed(seed)
+    model = FullyConnectedNet(list(hidden_dims), input_dim=int(np.prod(data["X_train"].shape[1:])),
+                              dropout_keep_ratio=keep_ratio, dtype=np.float32)
+    solver = Solver(model, data, num_epochs=num_epochs, batch_size=batch_size,
+                    update_rule="adam", optim_config={"learning_rate": learning_rate},
+                    verbose=False)
+    start = time.perf_counter()
+    solver.train()
+    return Solved(model, list(solver.train_acc_history), list(solver.val_acc_history),
+                  float(solver.best_val_acc), time.perf_counter() - start)
+
+
+def _solve_one(options, data):
+    return solve(data, **options)
+
+
+def solve_all(runs, data, processes=None):
+    """``[solve(data, **options) for options in runs]``, one worker process per core.
+
+    Inputs:
+    - runs: list of dicts of keyword arguments of solve (hidden_dims required).
+    - data: as for solve.
+    - processes: as for ``assignment.experiments.run_parallel`` (default: one per core).
+
+    Returns the list of Solved, in the order of runs. Each network has its own seed, so the
+    results do not depend on the number of processes.
+    """
+    return run_parallel(_solve_one, list(runs), data, processes=processes)
 
 
 @dataclasses.dataclass
@@ -80,10 +156,7 @@ def train_network(data, hidden_dims, normalization=None, keep_ratio=1, num_epoch
     (test mode) on all V examples before training and after every epoch; nothing else is
     evaluated.
     """
-    missing = [key for key in ("X_train", "y_train", "X_val", "y_val") if key not in data]
-    if missing:
-        raise ValueError(f"data has no {', '.join(missing)}; expected the dict of "
-                         "get_CIFAR10_data() (or one with the same keys)")
+    _check_data(data)
     np.random.seed(seed)
     model = FullyConnectedNet(list(hidden_dims), input_dim=int(np.prod(data["X_train"].shape[1:])),
                               normalization=normalization, dropout_keep_ratio=keep_ratio,

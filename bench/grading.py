@@ -27,18 +27,17 @@ Prints, for each mode, wall time, submissions per minute, and submissions per mi
 
 import argparse
 import dataclasses
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+from bench import checkout
 from instructor.grading import report, runner, sandbox, sandbox_view
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit, kit_meta
@@ -72,15 +71,8 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "scores": scores, "max": rub.m
 
 def before(rev, copies, workers, quick_rubric, tmp):
     """Wall seconds of the baseline grader (``git archive rev``) on ``copies`` copies."""
-    tree = tmp / "baseline"
-    tree.mkdir()
-    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev],
-                          check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(tree, filter="data")
-    (tree / ".venv").symlink_to(Path(sys.prefix))
-    env = {**os.environ, "PYTHONPATH": str(tree),
-           "CIFAR10_DIR": str(sandbox_view.data_dir() or "")}
+    tree = checkout.extract(rev, tmp / "baseline")
+    env = checkout.environment(tree, sandbox_view.data_dir())
     proc = subprocess.run([sys.executable, "-c", BEFORE, str(copies), str(workers),
                            "1" if quick_rubric else "0", str(tmp / "before")], cwd=tree,
                           env=env, capture_output=True, text=True)

@@ -19,6 +19,8 @@ from assignment.dropout_experiments import (
     batch_statistics,
     monte_carlo_gaps,
     scaled_after_dropout,
+    solve,
+    solve_all,
     train_network,
     train_networks,
     with_recomputed_statistics,
@@ -105,6 +107,21 @@ def test_train_networks_equals_train_network_in_order():
     for options, result in zip(runs, parallel, strict=True):
         alone = train_network(data, **options)
         np.testing.assert_allclose(result.loss_history, alone.loss_history, rtol=1e-6)
+
+
+def test_solve_all_equals_solve_in_order_and_keeps_the_best_parameters():
+    data = toy_data(num_train=100)
+    runs = [{"hidden_dims": [8], "keep_ratio": keep, "num_epochs": 3, "batch_size": 20}
+            for keep in (1, 0.5)]
+    parallel = solve_all(runs, data, processes=2)
+    for options, result in zip(runs, parallel, strict=True):
+        alone = solve(data, **options)
+        assert result.train_acc_history == alone.train_acc_history
+        assert result.val_acc_history == alone.val_acc_history
+        assert len(result.val_acc_history) == 4
+        assert result.best_val_acc == max(result.val_acc_history)
+        np.testing.assert_array_equal(result.model.params["W1"], alone.model.params["W1"])
+    assert parallel[0].train_acc_history != parallel[1].train_acc_history  # dropout or not
 
 
 def test_batch_statistics_measures_with_and_without_dropout_and_restores_the_model():
