@@ -4,7 +4,8 @@ The notebook compares networks with and without normalization: a deep network, a
 weight initialization scales, batch sizes 5 to 50 (each trained with the student's
 ``FullyConnectedNet`` and ``Solver``). The networks of one experiment are independent, so this
 module trains them in worker processes, one per core, and the notebook runs in about half the
-time of a sequential loop.
+time of a sequential loop. ``Background`` starts the networks of several sections at once, so
+that the cores keep training while the notebook plots and checks the sections before.
 
 Reproducibility. Every network is trained from its own seed (``Run.seed``: ``np.random.seed``
 right before the network is built, as CS231n does before each experiment), so a result does not
@@ -19,13 +20,14 @@ student's code) is raised again in the notebook, with the worker's traceback.
 Shape letters: N training examples, V validation examples, D input features, H hidden units.
 
 Public API: :class:`Run`, :class:`History`, :func:`train`, :func:`train_all`,
-:func:`run_parallel`.
+:func:`run_parallel`, :class:`Background`.
 """
 
 import dataclasses
 import multiprocessing
 import os
 import time
+import weakref
 from unittest import mock
 
 import numpy as np
@@ -33,7 +35,7 @@ import numpy as np
 from assignment.fc_net import FullyConnectedNet
 from assignment.solver import Solver, TrainingDiverged
 
-__all__ = ["History", "Run", "run_parallel", "train", "train_all"]
+__all__ = ["Background", "History", "Run", "run_parallel", "train", "train_all"]
 
 _NORMALIZATIONS = (None, "batchnorm", "layernorm")
 _DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
@@ -205,6 +207,105 @@ def _available_cores():
     return os.cpu_count() or 1
 
 
+def _checked_processes(processes):
+    if processes is None:
+        return _available_cores()
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes is {processes!r}, expected an int >= 1 (or None)")
+    return processes
+
+
+class Background:
+    """``function(item, data)`` for groups of items, computed by worker processes while the
+    caller goes on.
+
+    A notebook starts the networks of several sections at once and each section waits only for
+    its own group: both cores keep training while the notebook plots and checks the results of
+    the groups before. Groups run in the order they were started (within a group the most
+    expensive items first, see ``cost``), on one pool of worker processes.
+
+    Inputs:
+    - function: a module-level function (workers import it by name), e.g. train, or a
+      functools.partial of one.
+    - data: one picklable object (the data dict), sent once to each worker.
+    - processes: number of workers; default one per available core. With 1, every group is
+      computed in this process when its results are asked for.
+
+    The workers import ``assignment`` when the pool starts: at the first ``start`` and at the
+    first ``start`` after the results of every started group were taken (the pool then stops).
+    ``close`` (or garbage collection of the Background) stops the workers and drops the work
+    not done yet.
+    """
+
+    def __init__(self, function, data, processes=None):
+        self.function, self.data = function, data
+        self.processes = _checked_processes(processes)
+        self._groups = {}  # name -> [items, AsyncResults (parallel) or None, results or None]
+        self._pool, self._stop = None, None
+
+    def start(self, name, items, cost=None):
+        """Queue a group of items under a name (cost: optional function item -> estimated cost;
+        the most expensive items of the group are handed out first)."""
+        if name in self._groups:
+            raise ValueError(f"Background: a group named {name!r} was started already; "
+                             "start a new Background to run it again")
+        items = list(items)
+        order = list(range(len(items)))
+        if cost is not None:
+            order.sort(key=lambda i: -cost(items[i]))
+        pending = None
+        if self.processes > 1 and items:
+            pool = self._running_pool()
+            pending = {i: pool.apply_async(_call_in_worker, (items[i],)) for i in order}
+        self._groups[name] = [items, pending, None]
+
+    def results(self, name):
+        """Wait for the group ``name``; returns its results in the order of its items. An
+        exception in a worker is raised again here, with the worker's traceback."""
+        if name not in self._groups:
+            raise KeyError(f"Background: no group named {name!r}; started: "
+                           f"{', '.join(map(repr, self._groups)) or 'none'}")
+        group = self._groups[name]
+        items, pending, results = group
+        if results is None:
+            if pending is None:
+                results = [self.function(item, self.data) for item in items]
+            else:
+                results = [pending[i].get() for i in range(len(items))]
+            group[1:] = [None, results]
+            if all(done is not None for _, _, done in self._groups.values()):
+                self._close_pool()
+        return list(results)
+
+    def close(self):
+        """Stop the workers now; the work not done yet is dropped."""
+        if self._stop is not None:
+            self._stop()
+        self._pool, self._stop = None, None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _running_pool(self):
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            with _single_blas_thread():
+                self._pool = context.Pool(self.processes, initializer=_init_worker,
+                                          initargs=(self.function, self.data))
+            self._stop = weakref.finalize(self, self._pool.terminate)
+        return self._pool
+
+    def _close_pool(self):  # every result is in: the idle workers exit
+        if self._pool is not None:
+            self._stop.detach()
+            self._pool.close()
+            self._pool.join()
+        self._pool, self._stop = None, None
+
+
 def run_parallel(function, items, data, processes=None, cost=None):
     """``[function(item, data) for item in items]``, computed by a pool of worker processes.
 
@@ -220,25 +321,12 @@ def run_parallel(function, items, data, processes=None, cost=None):
     Returns the list of results, in the order of items.
     """
     items = list(items)
-    if processes is None:
-        processes = _available_cores()
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes is {processes!r}, expected an int >= 1 (or None)")
-    processes = min(processes, len(items))
+    processes = min(_checked_processes(processes), len(items))
     if processes <= 1:
         return [function(item, data) for item in items]
-    order = list(range(len(items)))
-    if cost is not None:
-        order.sort(key=lambda i: -cost(items[i]))
-    context = multiprocessing.get_context("spawn")
-    with _single_blas_thread():
-        pool = context.Pool(processes, initializer=_init_worker, initargs=(function, data))
-    with pool:
-        results = pool.map(_call_in_worker, [items[i] for i in order], chunksize=1)
-    ordered = [None] * len(items)
-    for i, result in zip(order, results, strict=True):
-        ordered[i] = result
-    return ordered
+    with Background(function, data, processes) as background:
+        background.start("items", items, cost)
+        return background.results("items")
 
 
 def train_all(runs, data, processes=None):

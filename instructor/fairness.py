@@ -168,7 +168,9 @@ TABLE = {
                     "test_a_diverging_run_is_reported_not_raised",
                     "test_parallel_results_equal_sequential_results_in_order",
                     "test_run_parallel_passes_data_and_keeps_order", "test_bad_runs_are_rejected",
-                    "test_bad_arguments_are_rejected")},
+                    "test_bad_arguments_are_rejected",
+                    "test_background_groups_equal_sequential_results",
+                    "test_background_raises_a_worker_error_where_the_group_is_collected")},
 }
 
 

@@ -1,9 +1,11 @@
 """Tests of assignment/experiments.py (the parallel training helper of the BN notebook)."""
 
+import operator
+
 import numpy as np
 import pytest
 
-from assignment.experiments import Run, run_parallel, train, train_all
+from assignment.experiments import Background, Run, run_parallel, train, train_all
 
 
 def _data(num_train=40, num_val=20, shape=(3, 4, 4), seed=0):
@@ -78,6 +80,42 @@ def test_run_parallel_passes_data_and_keeps_order():
     assert results == [13, 11, 12]
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_background_groups_equal_sequential_results(processes):
+    data = _data()
+    first = [Run((8,), norm, weight_scale=0.1, batch_size=10, num_epochs=2)
+             for norm in (None, "batchnorm")]
+    second = [Run((8,), "layernorm", weight_scale=0.1, batch_size=b, num_epochs=2)
+              for b in (5, 20)]
+    background = Background(train, data, processes=processes)
+    background.start("first", first)
+    background.start("second", second, cost=lambda run: run.num_iterations(40))
+    later = background.results("second")  # a group can be collected before the ones before it
+    earlier = background.results("first")
+    for runs, histories in [(first, earlier), (second, later)]:
+        assert [h.run for h in histories] == runs
+        for run, h in zip(runs, histories, strict=True):
+            np.testing.assert_allclose(h.loss_history, train(run, data).loss_history, rtol=1e-5)
+    assert background.results("first")[0] is earlier[0]  # asked again: the same results
+    # every group collected: the pool stopped; a new group starts fresh workers
+    background.start("third", first[:1])
+    assert background.results("third")[0].run == first[0]
+
+
+def test_background_raises_a_worker_error_where_the_group_is_collected():
+    # operator.getitem(item, data): item [3] has no index 1
+    with Background(operator.getitem, 1, processes=2) as background:
+        background.start("fine", [[1, 2], [3, 4]])
+        background.start("broken", [[5, 6], [7]])
+        assert background.results("fine") == [2, 4]
+        with pytest.raises(IndexError):
+            background.results("broken")
+        with pytest.raises(KeyError, match="'fine', 'broken'"):
+            background.results("missing")
+        with pytest.raises(ValueError, match="started already"):
+            background.start("fine", [[1, 2]])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -97,3 +135,5 @@ def test_bad_arguments_are_rejected():
         train(Run((8,)), {"X_train": np.zeros((2, 3), np.float32)})
     with pytest.raises(ValueError, match="processes"):
         run_parallel(np.add, [1], 1, processes=0)
+    with pytest.raises(ValueError, match="processes"):
+        Background(np.add, 1, processes=True)
