@@ -110,16 +110,8 @@ def _solve_one(options, data):
 
 
 def solve_all(runs, data, processes=None):
-    """``[solve(data, **options) for options in runs]``, one worker process per core.
-
-    Inputs:
-    - runs: list of dicts of keyword arguments of solve (hidden_dims required).
-    - data: as for solve.
-    - processes: as for ``assignment.experiments.run_parallel`` (default: one per core).
-
-    Returns the list of Solved, in the order of runs. Each network has its own seed, so the
-    results do not depend on the number of processes.
-    """
+    """``[solve(data, **options) for options in runs]``, in parallel and in order, as
+    :func:`train_networks` does for train_network (same inputs, one worker per core)."""
     return run_parallel(_solve_one, list(runs), data, processes=processes)
 
 
