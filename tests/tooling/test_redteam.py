@@ -28,6 +28,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -295,4 +296,5 @@ def test_the_attacks_left_out_unprivileged_are_covered_by_a_sandbox_test():
     for fixture, test in COVERED_UNPRIVILEGED.items():
         assert f"\ndef {test}(" in sources, (fixture, test)
         decorated = sources[:sources.index(f"\ndef {test}(")].rsplit("\n\n\n", 1)[-1]
-        assert '@pytest.mark.parametrize("mode", MODES)' in decorated, (fixture, test)
+        assert re.search(r'@pytest\.mark\.parametrize\("mode", (harness\.)?MODES\)', decorated), \
+            (fixture, test)
