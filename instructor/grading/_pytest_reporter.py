@@ -14,11 +14,19 @@ cut to 3000 characters), ``{"event": "collect-error", "nodeid", "message"}``.
 ``--grading-test-timeout S``: a test running longer than S seconds is interrupted (SIGALRM)
 and fails with a timeout message; a loop in C code that ignores signals is left to the
 sandbox's wall-clock limit. Standard library and pytest only.
+
+A notebook's kernel that ends while a cell runs (the student's code called ``os._exit`` at
+import, say) fails that cell at once, with a message saying so: nbval itself would wait out
+the cell's whole time limit for a reply from a dead kernel (and 5 s more for its output);
+the later cells then fail at once as nbval's "Kernel dead on test start". See
+:func:`watch_kernel`.
 """
 
 import json
 import os
 import signal
+import time
+from queue import Empty
 
 import pytest
 
@@ -86,8 +94,48 @@ def _on_alarm(signum, frame):
     raise GradingTimeout("test interrupted: it ran longer than the time limit per test")
 
 
+class KernelDied(Exception):
+    """Raised in a notebook cell whose kernel ended while the cell waited for it."""
+
+
+KERNEL_DIED = ("the notebook's kernel (the process running your code) ended while this cell "
+               "ran: your code, or something it called, ended the process (os._exit, a "
+               "crash, a limit)")
+POLL_SECONDS = 0.5
+
+
+def watch_kernel(kernel):
+    """Make nbval's ``kernel.get_message`` (every wait of nbval for its kernel: the cell's
+    reply, its outputs) wait in slices of :data:`POLL_SECONDS` and raise :class:`KernelDied`
+    as soon as the kernel process is no longer alive, instead of waiting out the timeout.
+    The verdict is still nbval's and the collector's: a dead kernel only fails a cell sooner;
+    a live one is waited for exactly as long as before. Idempotent."""
+    original = kernel.get_message
+    if getattr(original, "_grading_watched", False):
+        return
+
+    def get_message(stream, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                raise Empty
+            try:
+                return original(stream, timeout=POLL_SECONDS if left is None
+                                else min(POLL_SECONDS, left))
+            except Empty:
+                if not kernel.is_alive():
+                    raise KernelDied(KERNEL_DIED) from None
+
+    get_message._grading_watched = True
+    kernel.get_message = get_message
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
+    kernel = getattr(getattr(item, "parent", None), "kernel", None)
+    if kernel is not None and hasattr(kernel, "get_message") and hasattr(kernel, "is_alive"):
+        watch_kernel(kernel)   # an nbval cell
     seconds = item.config.getoption("grading_test_timeout")
     if seconds and seconds > 0:
         previous = signal.signal(signal.SIGALRM, _on_alarm)

@@ -146,6 +146,13 @@ class Worker:
                 op = header["op"]
                 if op == "hello":
                     reply = {"pid": os.getpid()}
+                elif op == "import":   # an exception here is the later calls' answer
+                    for name in header.get("modules", []):
+                        try:
+                            importlib.import_module(name)
+                        except BaseException:  # noqa: BLE001
+                            pass
+                    reply = {"imported": True}
                 elif op == "describe":
                     reply = self.describe(header, blobs)
                 elif op == "getattr":

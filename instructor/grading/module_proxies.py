@@ -109,6 +109,7 @@ def install(remote, modules, release):
         name = rel[:-3].replace("/", ".")
         proxy = ModuleProxy(name, remote, release_names(Path(release) / rel))
         sys.modules[name] = proxy
+        remote.modules.append(name)   # each worker imports it first (Remote.broken)
         package, _, leaf = name.rpartition(".")
         if package:
             __import__(package)

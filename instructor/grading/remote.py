@@ -30,6 +30,13 @@ calls of the same function fail at once. A worker that dies (crash, limit) raise
 folder. A reply that does not follow the format is a :class:`BadReply`. (All four:
 :mod:`instructor.grading.remote_errors`.)
 
+Every worker imports the student's modules (:attr:`Remote.modules`) right after it starts,
+before its first call. A worker that ends, hangs or answers garbage *there* (``os._exit`` at
+import, say) would do so in every fresh worker: the Remote is then broken, and every later
+call fails at once with the same :class:`WorkerGone` instead of starting (and waiting for) a
+new worker per check. Only failures count as broken: an exception at import is the answer of
+the calls that need that module, as before.
+
 Why proxies rather than hidden tests rewritten as input/compare specs: the hidden tests stay
 ordinary pytest files that the instructor and the colleagues writing new ones (a Solver test,
 say) can run directly against the solution; every assertion keeps its meaning; and no second
@@ -76,6 +83,8 @@ class Remote:
         self.classes = {}
         self.namedtuples = {}
         self.problems = []            # one sentence per worker that ended abnormally
+        self.modules = []             # the student's modules, imported by each new worker
+        self.broken = None            # why no worker can start (it fails at import)
         self.random = rpc.RandomTracker()
         self._rng_generation = None
         self._proc = None
@@ -107,6 +116,8 @@ class Remote:
         return fifos
 
     def start(self):
+        if self.broken:
+            raise WorkerGone(self.broken)
         self.stop()
         self.generation += 1
         self.handles = {}
@@ -136,6 +147,32 @@ class Remote:
         started.wait(STARTUP_SECONDS)
         self.deadline = time.time() + STARTUP_SECONDS
         self._request({"op": "hello"}, [], what="the worker's start")
+        if self.modules:
+            self._import_modules()
+
+    def _import_modules(self):
+        """The new worker imports the student's modules; one that fails there breaks the
+        Remote (see the module's docstring). Its limit is the start's, not a call's: a slow
+        machine must not break an honest submission (the budget still caps it)."""
+        self.deadline = time.time() + STARTUP_SECONDS
+        what = "the import of your modules"
+        try:
+            reply, _ = self._request({"op": "import", "modules": list(self.modules)}, [], what)
+            if reply.get("imported") is not True:
+                raise rpc.ProtocolError("no answer to the import")
+            return
+        except WorkerGone as exc:
+            why = str(exc)
+        except CallTimeout:
+            why = (f"it did not finish within {STARTUP_SECONDS:g} s or the submission's time "
+                   "budget (an infinite loop at import?)")
+        except rpc.ProtocolError as exc:
+            why = f"it answered something that is not a reply ({exc})"[:300]
+        self.stop()
+        self.broken = (f"the process running your code failed while importing your modules: "
+                       f"{why}; the checks after it were failed at once, without a new start")
+        self.problems.append(self.broken)
+        raise WorkerGone(self.broken)
 
     def alive(self):
         return self._thread is not None and self._thread.is_alive()

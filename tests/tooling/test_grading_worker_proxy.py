@@ -92,14 +92,14 @@ class Model:
 '''
 
 
-@pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    """A Remote on a template folder holding toy.py; the proxy module ``toy``."""
+def remote_on(source, module="toy"):
+    """A Remote on a template folder holding ``<module>.py`` = ``source``; the proxy
+    module. A generator: the clean-up runs after its one ``yield``."""
     scratch = Path(tempfile.mkdtemp(prefix="cs231n-grade-test-"))
     scratch.chmod(0o711)
     template = scratch / "template"
     template.mkdir()
-    (template / "toy.py").write_text(TOY)
+    (template / f"{module}.py").write_text(source)
     sandbox_view.make_home(template)
     tools = scratch / "tools"
     tools.mkdir()
@@ -112,13 +112,19 @@ def toy(tmp_path_factory):
     r = remote.Remote(template, scratch / "work", tools, Limits(wall_seconds=300),
                       env, uid)
     r.call_seconds = 20
-    mod = module_proxies.install(r, ["toy.py"], template)["toy"]
+    mod = module_proxies.install(r, [f"{module}.py"], template)[module]
     yield r, mod
     r.stop()
-    sys.modules.pop("toy", None)
+    sys.modules.pop(module, None)
     if uid is not None:
         launch.UIDS.release(uid)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """A Remote on a template folder holding toy.py; the proxy module ``toy``."""
+    yield from remote_on(TOY)
 
 
 def test_calls_return_results_and_in_place_effects(toy):
@@ -200,3 +206,31 @@ def test_a_forged_reply_is_a_bad_reply_not_a_crash(toy):
     with pytest.raises(remote_errors.BadReply):
         toy.forge()
     assert toy.same(3) == 3
+
+
+DIES_AT_IMPORT = '''
+import os
+
+def same(x):
+    return x
+
+os.write(1, b"garbage")
+os._exit(0)
+'''
+
+
+def test_a_worker_that_dies_at_import_fails_every_later_call_at_once():
+    """Red-team attack 1 (os._exit at import): every fresh worker would die the same way, so
+    the first failure breaks the Remote and the later calls fail at once, saying why."""
+    source = remote_on(DIES_AT_IMPORT, module="toy_dies")
+    r, mod = next(source)
+    try:
+        with pytest.raises(remote_errors.WorkerGone, match="while importing your modules"):
+            mod.same(1)
+        generation, start = r.generation, time.monotonic()
+        for _ in range(3):
+            with pytest.raises(remote_errors.WorkerGone, match="while importing your modules"):
+                mod.same(2)
+        assert r.generation == generation and time.monotonic() - start < 0.5   # no new worker
+    finally:
+        next(source, None)
