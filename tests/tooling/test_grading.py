@@ -423,7 +423,7 @@ def test_grader_killed_mid_run_and_restarted_loses_nothing(setup, graded):
     shutil.rmtree(scratch)
 
 
-def test_dask_local_cluster_gives_the_same_results(setup, graded):
+def test_dask_local_cluster_gives_the_same_results(setup, graded, monkeypatch, request):
     distributed = pytest.importorskip("distributed")
     out = setup["tmp"] / "GRADES-dask"
     subs = setup["tmp"] / "subs-dask"
@@ -431,6 +431,13 @@ def test_dask_local_cluster_gives_the_same_results(setup, graded):
     for name in ["wrong_bn", "corrupt"]:
         shutil.copy2(setup["subs"] / f"{name}.zip", subs)
     shutil.copytree(setup["subs"] / "empty", subs / "empty")
+    # the workers unpack the kit once per machine into their temporary folder
+    # (workspace.unpack_kit), and grade there: here one that the test removes, so that no
+    # run leaves a kit in /tmp (open to the sandbox's uid, as /tmp is)
+    worker_tmp = Path(tempfile.mkdtemp(prefix="cs231n-dask-test-"))
+    worker_tmp.chmod(0o1777)
+    request.addfinalizer(lambda: shutil.rmtree(worker_tmp, ignore_errors=True))
+    monkeypatch.setenv("TMPDIR", str(worker_tmp))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None, processes=True) as cluster:
         summary = runner.run(subs, out, setup["kit"], setup["rubric"],
@@ -438,6 +445,7 @@ def test_dask_local_cluster_gives_the_same_results(setup, graded):
     assert summary.errors == {}
     got = {r["student"]: points(r) for r in report.load_results(out)}
     assert got == {s: points(graded["results"][s]) for s in ["wrong_bn", "corrupt", "empty"]}
+    assert len(list(worker_tmp.glob("cs231n-grade-kit-*"))) == 1
 
 
 def test_cli_grade_subcommand_is_registered():
