@@ -43,7 +43,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench import checkout
+from bench import checkout, pytest_timing
 from instructor.grading import report, runner, sandbox, sandbox_view
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit, kit_meta
@@ -75,35 +75,33 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "scores": scores, "max": rub.m
 """
 
 
-# Run inside a tree (this checkout or the baseline's): the same work as its grader's, without
-# the grader -- pytest on the hidden-test files the rubric selects from and nbval of the graded
-# notebooks, once, unsandboxed; prints the CPU seconds of everything it started.
-PLAIN = """
-import os, subprocess, sys
+# Run inside a tree (this checkout or the baseline's): what its grader runs, by its own rubric
+# -- the hidden-test files the rubric selects from and the graded notebooks; prints them.
+GRADED_FILES = """
+import json, sys
 from instructor.grading import rubric as rubric_mod
 rub = rubric_mod.load()
 quick = sys.argv[1] == "1"
 files = sorted({t.split("::")[0] for i in rub.items for t in i.tests})
 notebooks = [f"notebooks/{nb}" for nb in rub.notebooks if not quick or nb == "Dropout.ipynb"]
-t0 = os.times()
-proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                       "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
-                       "notebooks/nbval_sanitize.cfg", *files, *notebooks],
-                      capture_output=True, text=True)
-t1 = os.times()
-if proc.returncode != 0:
-    sys.exit("plain run failed:\\n" + proc.stdout[-3000:])
-print(sum(t1[2:4]) - sum(t0[2:4]))
+print(json.dumps(files + notebooks))
 """
 
 
 def plain_cpu(tree, quick_rubric, env=None):
-    """CPU seconds of the grader's work done plainly in ``tree`` (:data:`PLAIN`)."""
-    proc = subprocess.run([sys.executable, "-c", PLAIN, "1" if quick_rubric else "0"],
-                          cwd=tree, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the plain run in {tree} failed:\n{proc.stderr[-3000:]}")
-    return float(proc.stdout.strip().splitlines()[-1])
+    """CPU seconds of the grader's work done without the grader in ``tree``: pytest on the
+    hidden-test files its rubric selects from and nbval of its graded notebooks, once,
+    unsandboxed (:data:`GRADED_FILES`)."""
+    listed = subprocess.run([sys.executable, "-c", GRADED_FILES, "1" if quick_rubric else "0"],
+                            cwd=tree, env=env, capture_output=True, text=True)
+    if listed.returncode != 0:
+        raise RuntimeError(f"reading the rubric in {tree} failed:\n{listed.stderr[-3000:]}")
+    files = json.loads(listed.stdout.strip().splitlines()[-1])
+    timed = pytest_timing.time_pytest(["--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+                                       "notebooks/nbval_sanitize.cfg", *files], tree, env)
+    if not timed.passed:
+        raise RuntimeError(f"the plain run in {tree} failed:\n{timed.output}")
+    return timed.cpu
 
 
 def before(tree, env, rev, copies, workers, quick_rubric, tmp):

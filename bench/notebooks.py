@@ -44,16 +44,14 @@ Dropout.ipynb took 91 s of CPU for 10.8 s of wall time on the idle day). Hence t
 import argparse
 import datetime
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 from assignment.datasets.fetch import default_dir
 from bench import checkout
+from bench.pytest_timing import children_cpu_seconds, time_pytest
 from tools.run_notebooks import REPO, execute_notebook
 
 NOTEBOOKS = (
@@ -118,12 +116,6 @@ def section_times(notebook, max_level=2):
     return list(sections.items())
 
 
-def _children_cpu_seconds():
-    """User + system CPU time of all terminated child processes (kernels, pytest) so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def time_nbval(path, tree=REPO, env=None):
     """Runs pytest --nbval on one notebook in a subprocess.
 
@@ -134,24 +126,9 @@ def time_nbval(path, tree=REPO, env=None):
 
     Returns a tuple (wall seconds, CPU seconds, passed).
     """
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--nbval",
-        str(path),
-        "--nbval-sanitize-with",
-        str(tree / "notebooks" / "nbval_sanitize.cfg"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    ]
-    start, cpu_start = time.perf_counter(), _children_cpu_seconds()
-    completed = subprocess.run(
-        command, cwd=tree, env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - start
-    return wall, _children_cpu_seconds() - cpu_start, completed.returncode == 0
+    timed = time_pytest(["--nbval", path, "--nbval-sanitize-with",
+                         tree / "notebooks" / "nbval_sanitize.cfg"], tree, env)
+    return timed.wall, timed.cpu, timed.passed
 
 
 def original_estimate(anchor_today, anchor_then, original_then):
@@ -242,9 +219,9 @@ def main(argv=None):
 
     total_execution = 0.0
     for path in present:
-        cpu_start = _children_cpu_seconds()
+        cpu_start = children_cpu_seconds()
         run = execute_notebook(path)
-        cpu = _children_cpu_seconds() - cpu_start
+        cpu = children_cpu_seconds() - cpu_start
         total_execution += run.seconds
         in_cells = 0.0
         print(
