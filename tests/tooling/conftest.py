@@ -19,7 +19,7 @@ as ``build_kit(..., release_dir=...)`` does.
 - ``synthetic``: a small synthetic source tree in tmp_path (tests/tooling/release_synthetic.py),
   with the notebook sections of its two functions set in ``sections.SECTIONS`` (monkeypatched):
   the release tests' tree for every rule of what ships and every error case;
-- ``mini_reference``: the mini notebook of the end-to-end grading tests (test_grading's
+- ``mini_reference``: the mini notebook of the end-to-end grading tests (mini_grading's
   ``mini_notebook``) executed with the solution, as a dict: the reference notebook of their
   kits (test_grading, test_redteam). A new lean end-to-end grading test can build its kit from
   it and ``fake_release`` in the same way.
@@ -84,6 +84,6 @@ def synthetic(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def mini_reference(tmp_path_factory):
-    from test_grading import execute, mini_notebook  # tests/tooling is on sys.path
+    from tests.tooling.mini_grading import execute, mini_notebook
 
     return execute(mini_notebook(), {}, tmp_path_factory.mktemp("mini-reference"))

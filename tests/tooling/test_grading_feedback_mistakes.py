@@ -25,7 +25,8 @@ from instructor.grading.workspace import build_kit
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 import mistakes  # noqa: E402  (tests/fixtures is no package)
-from test_grading import fake_release, make_zip  # noqa: E402
+
+from tests.tooling.mini_grading import fake_release, make_zip  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

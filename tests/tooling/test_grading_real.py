@@ -47,7 +47,7 @@ def graded(tmp_path_factory, request):
     if sandbox_view.data_dir() is None:
         pytest.skip("CIFAR-10 is not downloaded (make data)")
     # the fixture helpers of the mini cases (tests/ is on sys.path under pytest)
-    from test_grading import WRONG_BN, fake_release
+    from tests.tooling.mini_grading import WRONG_BN, fake_release
 
     tmp = tmp_path_factory.mktemp("real")
     rub = rubric_mod.load()

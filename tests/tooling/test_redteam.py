@@ -2,7 +2,7 @@
 
 Each module ``tests/tooling/redteam/*.py`` is one attack: ``ATTACK`` (one line), ``plant(tree)``
 (turns an all-stubs submission folder -- ``assignment/<the student's files>`` and
-``notebooks/<the rubric's notebooks>``, here the mini notebook of test_grading.py, not run --
+``notebooks/<the rubric's notebooks>``, here the mini notebook of mini_grading.py, not run --
 into the attack), optionally ``NAMES`` (the submission ids to plant it under), ``EARNS``
 (what its code earns: ``"hidden tests"`` = every hidden-test item in full; default nothing)
 and ``NOTEBOOK`` (``"executed reference"``: the submission hands in the mini notebook
@@ -133,7 +133,7 @@ def run_as_child(tmp):
 
 @pytest.fixture(scope="module", params=MODES)
 def graded(request, tmp_path_factory, mini_reference):
-    from test_grading import fake_release, mini_notebook, stub_regions
+    from tests.tooling.mini_grading import fake_release, mini_notebook, stub_regions
 
     mode = request.param
     unprivileged.in_mode(mode)
