@@ -11,7 +11,8 @@ this repository, so an install into it cannot touch the shared ``.venv``.
   CIFAR-10 (the offline tarball) into its ``datasets/``; a second run reuses the copy and the
   data; outside Colab it only puts the folder above the notebook on ``sys.path``.
 * ``pip install`` of the student release: ``assignment`` imports from site-packages, the
-  ``assignment`` command runs, and both notebooks, copied away from any checkout, run to
+  ``assignment`` command runs (in a student's own copy it checks and collects that copy, as
+  ``python -m assignment`` does), and both notebooks, copied away from any checkout, run to
   their first NotImplementedError, raised by the installed package and naming the function
   of the notebook's first section.
 """
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -238,6 +240,30 @@ def test_pip_install_gives_the_package_and_the_command(installed):
 
 
 @pytest.mark.slow
+def test_the_commands_act_on_the_copy_they_run_in_not_the_installed_one(installed, release):
+    """A JupyterHub image installs the release; each student works in a copy of their own (an
+    nbgitpuller clone). Run anywhere in that copy, both forms of the command check and collect
+    the copy (here with dropout written), not the installed stubs; outside any copy, the
+    installed package."""
+    copy = installed["tmp"] / "student-copy"
+    shutil.copytree(release, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    shutil.copy(REPO / "assignment" / "layers.py", copy / "assignment" / "layers.py")
+    commands = {"assignment": [installed["python"].parent / "assignment"],
+                "python -m assignment": [installed["python"], "-m", "assignment"]}
+    for form, command in commands.items():
+        proc = run([*command, "check", "dropout"], cwd=copy / "notebooks", check=False)
+        assert proc.returncode == 0, f"{form} check dropout:\n{proc.stdout}{proc.stderr}"
+        assert "PASS" in proc.stdout and "TODO" not in proc.stdout, form
+    proc = run([*commands["assignment"], "check", "dropout"], cwd=installed["tmp"], check=False)
+    assert "dropout_forward: not implemented yet" in proc.stdout
+    # (nbconvert's HTML templates: data files of this environment, which a .pth cannot share)
+    run([*commands["assignment"], "collect", "--allow-incomplete"], cwd=copy / "notebooks",
+        env={"JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter")})
+    with zipfile.ZipFile(copy / "submission.zip") as zf:
+        assert zf.read("assignment/layers.py") == (REPO / "assignment" / "layers.py").read_bytes()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebooks_run_to_their_first_todo_on_the_installed_package(installed, release, name):
     data = require_cifar10()
@@ -257,8 +283,6 @@ COLAB_URL = "https://colab.research.google.com/github/course-org/dropout-bn/blob
 
 
 def test_release_colab_url_badges_the_student_notebooks(release, tmp_path):
-    import zipfile
-
     out = tmp_path / "dist"
     run([sys.executable, "-m", "instructor", "release", "--only", "student", "--out", out,
          "--colab-url", COLAB_URL + "/"], cwd=REPO)
