@@ -177,6 +177,8 @@ def test_colab_fresh_drive_fetches_installs_and_downloads(colab, release):
         (release / "assignment" / "layers.py").read_bytes()
     assert colab["stamp"] is not None, "CIFAR-10 was not unpacked into the Drive copy"
     assert report(colab["first"])["file"] == str(drive / "assignment" / "__init__.py")
+    # the student is told which notebooks are the ones handed in (not one opened from GitHub)
+    assert f"Work in {drive}: open its notebooks" in colab["first"].stdout
     # installed editable: a new process of that Python imports the Drive copy from anywhere
     proc = run([colab["python"], "-c", "import assignment; print(assignment.__file__)"],
                cwd=colab["tmp"])
@@ -210,7 +212,9 @@ def test_outside_colab_the_cell_only_finds_the_copy_next_to_the_notebook(release
     proc = run([sys.executable, "-c", "import google.colab"], cwd=tmp_path, check=False)
     assert proc.returncode != 0, "this environment must not have google.colab"
     before = sorted((p, p.stat().st_mtime_ns) for p in release.rglob("*"))
-    got = report(run([sys.executable, "-c", RUN_CELL, cell], cwd=release / "notebooks"))
+    proc = run([sys.executable, "-c", RUN_CELL, cell], cwd=release / "notebooks")
+    assert proc.stdout.startswith("REPORT "), proc.stdout   # the cell itself prints nothing
+    got = report(proc)
     assert got == {"file": str(release / "assignment" / "__init__.py"), "added": [str(release)]}
     assert sorted((p, p.stat().st_mtime_ns) for p in release.rglob("*")) == before
     # no copy above the notebook (e.g. the package is installed): sys.path stays as it was
