@@ -10,12 +10,12 @@ packages are installed, so pip needs no network: PIP_NO_INDEX proves it); then
 from the student release with ``python -m assignment collect``, each handed in as Gradescope
 may deliver it (unpacked flat, unpacked under a leading folder, the zip itself): correct, all
 stubs, one bug (dropout_backward off by a factor of 2: the correct upload with lines appended
-to its layers.py). Each
-``results.json`` must validate against Gradescope's documented format and give the score
-``python -m instructor grade`` gives the same zip. A fourth, an attack, is the correct upload
-with its code files replaced by links to the solution in the container; a fifth, the stubs
-upload with code appended that reads and runs that solution at import: both must earn
-nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
+to its layers.py). Each ``results.json`` must validate against Gradescope's documented
+format and give the score ``python -m instructor grade`` gives the same zip. A fourth, an
+attack, is the correct upload with its code files replaced by links to the solution in the
+container; a fifth, the stubs upload with code appended that reads and runs that solution at
+import: both must earn nothing. A lean rubric (three hidden-test items) keeps it under two
+minutes (idle machine).
 """
 
 import json
