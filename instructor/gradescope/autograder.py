@@ -8,17 +8,20 @@ grader's sandbox hides from the student's code:
     STATE/release/student/   the student release (the bundle brings it, see bundle.py)
     STATE/submissions/       the submission to grade, staged as the grader wants it
     STATE/grades/            the output folder of ``python -m instructor grade``
+    STATE/grades/.kit/       the grading kit, built once by ``setup``
 
 - ``setup`` grades the reference solution (the repository's student files and executed
-  notebooks, as a student would hand them in) with the same command as ``run``; it fails,
-  and so fails the image build, unless that earns full marks: a container without its data,
-  packages or sandbox would otherwise grade every student wrong.
+  notebooks, as a student would hand them in) with the same command as ``run``, which builds
+  the grading kit; it fails, and so fails the image build, unless that earns full marks: a
+  container without its data, packages or sandbox would otherwise grade every student wrong.
 - ``run`` stages ``ROOT/submission`` (what the student uploaded: the zip from ``python -m
   assignment collect`` as Gradescope unpacks it, flat or under one leading folder, or the zip
-  itself), grades it with ``python -m instructor grade`` (the same command and code path as
-  on the instructor's machine) and copies the grader's Gradescope ``results.json`` to
-  ``ROOT/results/results.json``. When the grader produces no result, nothing is written and
-  the exit status is not 0, so Gradescope reports a failed autograder run rather than a score.
+  itself), grades it with ``python -m instructor grade --kit STATE/grades/.kit`` (the same
+  command and code path as on the instructor's machine, with the kit of ``setup``, whose
+  check of the reference solution is cached with it) and copies the grader's Gradescope
+  ``results.json`` to ``ROOT/results/results.json``. When the grader produces no result,
+  nothing is written and the exit status is not 0, so Gradescope reports a failed autograder
+  run rather than a score.
 """
 
 import argparse
@@ -32,6 +35,7 @@ from pathlib import Path
 STATE = Path("build") / "gradescope"
 STUDENT = "submission"          # the student id the grader reports under
 REFERENCE = "reference-solution"
+KIT = ".kit"                    # in the grades folder, where ``python -m instructor grade`` puts it
 
 
 def _state(root):
@@ -50,9 +54,11 @@ def _command(*args):
     return subprocess.run(cmd).returncode
 
 
-def grade(root, name, source):
+def grade(root, name, source, kit=False):
     """Grade one submission (a folder or a zip) under the id ``name`` with ``python -m
-    instructor grade``; returns its Gradescope result (dict), or None if there is none."""
+    instructor grade``; returns its Gradescope result (dict), or None if there is none.
+    ``kit``: grade with the kit that ``setup`` built (STATE/grades/.kit) instead of building
+    one."""
     state = _state(root)
     staged = state / "submissions"
     shutil.rmtree(staged, ignore_errors=True)
@@ -62,8 +68,8 @@ def grade(root, name, source):
     # inside a submission (instructor/grading/workspace.py)
     os.symlink(source, staged / (name + (".zip" if source.is_file() else "")))
     grades = state / "grades"
-    _command("grade", staged, "--out", grades, "--release", _release(root), "--workers", "1",
-             "--force", "--no-progress")
+    _command("grade", staged, "--out", grades, "--workers", "1", "--force", "--no-progress",
+             *(["--kit", grades / KIT] if kit else ["--release", _release(root)]))
     result = grades / "gradescope" / name / "results.json"
     return json.loads(result.read_text(encoding="utf-8")) if result.is_file() else None
 
@@ -104,7 +110,7 @@ def setup(root):
 def run(root):
     """Grade ``ROOT/submission``; write ``ROOT/results/results.json``."""
     root = Path(root).resolve()
-    result = grade(root, STUDENT, submitted(root / "submission"))
+    result = grade(root, STUDENT, submitted(root / "submission"), kit=True)
     if result is None:
         raise SystemExit("the grader gave no result for this submission (a grader error, not "
                          "the student's: see the output above); results.json not written")

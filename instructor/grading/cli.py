@@ -32,6 +32,10 @@ def add_arguments(p):
                    help="the solution repository (default: this one)")
     p.add_argument("--release", default=None, metavar="DIR",
                    help="use this student release (e.g. dist/student) instead of building one")
+    p.add_argument("--kit", default=None, metavar="DIR",
+                   help="grade with this kit (GRADES/.kit of an earlier run from the same "
+                        "source and rubric) instead of building one; e.g. the Gradescope "
+                        "autograder builds it once, in setup.sh")
     g = p.add_argument_group("scheduling")
     g.add_argument("--workers", type=int, default=None,
                    help="submissions graded at once (default: number of cores)")
@@ -90,6 +94,9 @@ def main_args(args):
 
 def _run(args):
     runner.discover(args.submissions)   # fail fast, before building the kit
+    if args.kit and not (Path(args.kit) / "kit.json").is_file():
+        raise ValueError(f"--kit {args.kit}: not a grading kit (no kit.json); give the .kit "
+                         "folder of an earlier run's output, or leave --kit out")
     rub = _load_rubric(args)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -104,8 +111,12 @@ def _run(args):
                          + "; ".join(iso.notes) + "). Run as root or where user namespaces "
                          "work, or pass --unsafe-no-isolation to accept the risk")
     launch.install_signal_handlers()   # SIGTERM/SIGINT: every sandbox dies with the grader
-    print(f"building the grading kit from {args.src} ...", file=sys.stderr)
-    kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
+    if args.kit:
+        kit = Path(args.kit).resolve()
+        print(f"grading with the kit {kit}", file=sys.stderr)
+    else:
+        print(f"building the grading kit from {args.src} ...", file=sys.stderr)
+        kit = build_kit(args.src, out / ".kit", rub, release_dir=args.release)
     return grade_all(args.submissions, out, kit, rub, args.src, workers=args.workers,
                      force=args.force, scheduler=args.scheduler, only=args.only,
                      progress=not args.no_progress, scratch=args.scratch)

@@ -6,15 +6,16 @@ environment, the rubric asked for) and that it is reproducible.
 Slow, end to end: the zip is unpacked into a temporary folder that stands for ``/autograder``;
 ``setup.sh`` runs with the offline CIFAR-10 tarball and this test's Python (its pinned
 packages are installed, so pip needs no network: PIP_NO_INDEX proves it); then
-``run_autograder`` grades three submissions made from the student release with ``python -m
-assignment collect``, each handed in as Gradescope may deliver it (unpacked flat, unpacked
-under a leading folder, the zip itself): correct, all stubs, one bug (dropout_backward off by
-a factor of 2: the correct upload with lines appended to its layers.py). Each
-``results.json`` must validate against Gradescope's documented format and give the score
-``python -m instructor grade`` gives the same zip. A fourth, an attack, is the correct upload
-with its code files replaced by links to the solution in the container; a fifth, the stubs
-upload with code appended that reads and runs that solution at import: both must earn
-nothing. A lean rubric (three hidden-test items) keeps it to about a minute.
+``run_autograder`` grades (with the grading kit that setup built) three submissions made
+from the student release with ``python -m assignment collect``, each handed in as Gradescope
+may deliver it (unpacked flat, unpacked under a leading folder, the zip itself): correct, all
+stubs, one bug (dropout_backward off by a factor of 2: the correct upload with lines appended
+to its layers.py). Each ``results.json`` must validate against Gradescope's documented
+format and give the score ``python -m instructor grade`` gives the same zip. A fourth, an
+attack, is the correct upload with its code files replaced by links to the solution in the
+container; a fifth, the stubs upload with code appended that reads and runs that solution at
+import: both must earn nothing. A lean rubric (three hidden-test items) keeps it under two
+minutes (idle machine).
 """
 
 import json
@@ -151,6 +152,15 @@ def test_bad_rubric_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
+def test_grading_with_a_kit_that_is_none_is_a_clear_error(tmp_path):
+    (tmp_path / "submissions").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "instructor", "grade",
+                           str(tmp_path / "submissions"), "--out", str(tmp_path / "grades"),
+                           "--kit", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert f"--kit {tmp_path}: not a grading kit (no kit.json)" in proc.stderr
+
+
 def test_submitted_is_the_folder_or_the_one_zip_in_it(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "submission.zip").write_bytes(b"PK")
@@ -224,7 +234,7 @@ def graded(built, container):
     # an attack: the stubs, then the container's solution read and run at import
     zips["cheat"] = edited(zips["stubs"], tmp, "cheat", CHEAT.format(
         solution=root / "source" / "assignment" / "layers.py"))
-    results = {}
+    results, logs = {}, {}
     zips["links"] = zips["correct"]
     for name, zip_path in zips.items():
         submission = root / "submission"
@@ -242,7 +252,8 @@ def graded(built, container):
                 path.unlink()
                 path.symlink_to(root / "source" / "assignment" / path.name)
         (root / "results" / "results.json").unlink(missing_ok=True)
-        run([str(root / "source" / "run_autograder")], cwd=root, env=container["env"])
+        proc = run([str(root / "source" / "run_autograder")], cwd=root, env=container["env"])
+        logs[name] = proc.stdout + proc.stderr
         results[name] = json.loads((root / "results" / "results.json").read_text())
     # the same zips, graded on the instructor's machine
     subs = tmp / "subs"
@@ -258,7 +269,7 @@ def graded(built, container):
          "--rubric", str(built["rubric"]), "--release", str(release), "--no-progress"], cwd=REPO)
     local = {n: json.loads((tmp / "grades" / "gradescope" / n / "results.json").read_text())
              for n in ("correct", "stubs", "bug")}
-    return {"gradescope": results, "local": local, "tmp": tmp}
+    return {"gradescope": results, "local": local, "tmp": tmp, "logs": logs}
 
 
 @pytest.mark.slow
@@ -278,6 +289,18 @@ def test_setup_checks_the_container_and_installs_no_solution(built, container, t
         assert not found.is_relative_to(container["root"].resolve()), found
     else:
         assert "ModuleNotFoundError" in proc.stderr
+
+
+@pytest.mark.slow
+def test_setup_builds_the_kit_once_and_every_run_grades_with_it(container, graded):
+    setup = container["setup"].stdout + container["setup"].stderr
+    assert "building the grading kit" in setup
+    assert "grading the reference solution once for this kit" in setup
+    kit = container["root"].resolve() / "source" / autograder.STATE / "grades" / autograder.KIT
+    for name, log in graded["logs"].items():
+        assert f"grading with the kit {kit}" in log, name
+        assert "building the grading kit" not in log, name
+        assert "grading the reference solution" not in log, name   # its check is cached
 
 
 @pytest.mark.slow

@@ -11,7 +11,8 @@ this repository, so an install into it cannot touch the shared ``.venv``.
   CIFAR-10 (the offline tarball) into its ``datasets/``; a second run reuses the copy and the
   data; outside Colab it only puts the folder above the notebook on ``sys.path``.
 * ``pip install`` of the student release: ``assignment`` imports from site-packages, the
-  ``assignment`` command runs, and both notebooks, copied away from any checkout, run to
+  ``assignment`` command runs (in a student's own copy it checks and collects that copy, as
+  ``python -m assignment`` does), and both notebooks, copied away from any checkout, run to
   their first NotImplementedError, raised by the installed package and naming the function
   of the notebook's first section.
 """
@@ -175,6 +176,8 @@ def test_colab_fresh_drive_fetches_installs_and_downloads(colab, release):
         (release / "assignment" / "layers.py").read_bytes()
     assert colab["stamp"] is not None, "CIFAR-10 was not unpacked into the Drive copy"
     assert report(colab["first"])["file"] == str(drive / "assignment" / "__init__.py")
+    # the student is told which notebooks are the ones handed in (not one opened from GitHub)
+    assert f"Work in {drive}: open its notebooks" in colab["first"].stdout
     # installed editable: a new process of that Python imports the Drive copy from anywhere
     proc = run([colab["python"], "-c", "import assignment; print(assignment.__file__)"],
                cwd=colab["tmp"])
@@ -208,7 +211,9 @@ def test_outside_colab_the_cell_only_finds_the_copy_next_to_the_notebook(release
     proc = run([sys.executable, "-c", "import google.colab"], cwd=tmp_path, check=False)
     assert proc.returncode != 0, "this environment must not have google.colab"
     before = sorted((p, p.stat().st_mtime_ns) for p in release.rglob("*"))
-    got = report(run([sys.executable, "-c", RUN_CELL, cell], cwd=release / "notebooks"))
+    proc = run([sys.executable, "-c", RUN_CELL, cell], cwd=release / "notebooks")
+    assert proc.stdout.startswith("REPORT "), proc.stdout   # the cell itself prints nothing
+    got = report(proc)
     assert got == {"file": str(release / "assignment" / "__init__.py"), "added": [str(release)]}
     assert sorted((p, p.stat().st_mtime_ns) for p in release.rglob("*")) == before
     # no copy above the notebook (e.g. the package is installed): sys.path stays as it was
@@ -235,6 +240,30 @@ def test_pip_install_gives_the_package_and_the_command(installed):
     proc = run([installed["python"].parent / "assignment", "check", "dropout"],
                cwd=installed["tmp"], check=False)
     assert "TODO" in proc.stdout and "dropout_forward: not implemented yet" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_commands_act_on_the_copy_they_run_in_not_the_installed_one(installed, release):
+    """A JupyterHub image installs the release; each student works in a copy of their own (an
+    nbgitpuller clone). Run anywhere in that copy, both forms of the command check and collect
+    the copy (here with dropout written), not the installed stubs; outside any copy, the
+    installed package."""
+    copy = installed["tmp"] / "student-copy"
+    shutil.copytree(release, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    shutil.copy(REPO / "assignment" / "layers.py", copy / "assignment" / "layers.py")
+    commands = {"assignment": [installed["python"].parent / "assignment"],
+                "python -m assignment": [installed["python"], "-m", "assignment"]}
+    for form, command in commands.items():
+        proc = run([*command, "check", "dropout"], cwd=copy / "notebooks", check=False)
+        assert proc.returncode == 0, f"{form} check dropout:\n{proc.stdout}{proc.stderr}"
+        assert "PASS" in proc.stdout and "TODO" not in proc.stdout, form
+    proc = run([*commands["assignment"], "check", "dropout"], cwd=installed["tmp"], check=False)
+    assert "dropout_forward: not implemented yet" in proc.stdout
+    # collect looks in the copy, which lacks one notebook (the installed package lacks both)
+    (copy / "notebooks" / NOTEBOOKS[0]).unlink()
+    proc = run([*commands["assignment"], "collect"], cwd=copy / "notebooks", check=False)
+    assert proc.returncode == 1 and "missing required files" in proc.stderr, proc.stderr
+    assert proc.stderr.endswith(f":\n  - notebooks/{NOTEBOOKS[0]}\n"), proc.stderr
 
 
 @pytest.mark.slow
