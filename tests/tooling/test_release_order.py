@@ -171,3 +171,73 @@ def test_a_section_that_does_not_name_its_function_is_found():
     problems = order_problems(notebooks, WORK_ORDER)
     assert problems == ["Dropout.ipynb section '4. Fully connected network with dropout' does "
                         "not name `hidden_layer_forward`"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The student README lists the TODOs in that order, with their notebook sections
+# ---------------------------------------------------------------------------------------------
+
+README_TEMPLATE = REPO / "instructor/templates/README.student.md"
+SHORT = {DROPOUT: "Dropout", BN: "BatchNorm"}
+
+
+def section_number(nb, section):
+    """The number of a section ("4b"), or of the numbered heading it sits under."""
+    start = heading_cell(nb, section)
+    for i, _, text in reversed(headings(nb)):
+        m = re.match(r"(\d+[a-z]?)\. ", text)
+        if i <= start and m:
+            return m.group(1)
+    raise AssertionError(f"{section!r} is under no numbered heading")
+
+
+def mentions(row, name):
+    """True if a README table row names `name`, written out or as `x_forward`/`_backward`."""
+    if f"`{name}`" in row:
+        return True
+    stem = name.removesuffix("_backward")
+    return stem != name and f"`{stem}_forward`/`_backward`" in row
+
+
+def readme_problems(notebooks, order, text):
+    """Where the README's TODO table disagrees with SECTIONS and the order of work."""
+    table = text.split("## Your TODOs, in order", 1)[1].split("\n\n")[2]
+    rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    position = {cell: k for k, cell in enumerate(work_order(notebooks, order))}
+    problems, last = [], -1
+    for name, where in sections.SECTIONS.items():
+        nb = notebooks[where.notebook]
+        found = [k for k, row in enumerate(rows) if mentions(row, name)]
+        if len(found) != 1:
+            problems.append(f"{name} is in {len(found)} rows of the README's TODO table")
+            continue
+        label = rows[found[0]].split("|")[1]
+        number = section_number(nb, where.section)
+        if SHORT[where.notebook] not in label or not re.search(rf"\b{number}\b", label):
+            problems.append(f"{name}: README row {label.strip()!r}, expected "
+                            f"{SHORT[where.notebook]} {number}")
+    starts = sorted((position[(w.notebook, heading_cell(notebooks[w.notebook], w.section))],
+                     name) for name, w in sections.SECTIONS.items())
+    for _, name in starts:
+        row = next((k for k, r in enumerate(rows) if mentions(r, name)), None)
+        if row is not None and row < last:
+            problems.append(f"{name} comes earlier in the README's table than in the order "
+                            "of work")
+        last = max(last, row if row is not None else last)
+    return problems
+
+
+def test_student_readme_lists_the_todos_in_order_with_their_sections():
+    assert readme_problems(real_notebooks(), WORK_ORDER, README_TEMPLATE.read_text()) == []
+
+
+def test_student_readme_out_of_order_or_missing_is_found():
+    text = README_TEMPLATE.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| Dropout 4b ")]
+    assert len(rows) == 1
+    moved = text.replace(rows[0] + "\n", "").replace("| BatchNorm 7 ", rows[0] + "\n| BatchNorm 7 ")
+    problems = readme_problems(real_notebooks(), WORK_ORDER, moved)
+    assert any("comes earlier in the README" in p for p in problems), problems
+    dropped = text.replace("`Solver.check_accuracy`", "the accuracy check")
+    assert readme_problems(real_notebooks(), WORK_ORDER, dropped) == [
+        "Solver.check_accuracy is in 0 rows of the README's TODO table"]
