@@ -96,7 +96,7 @@ def relu_subgradient_at_zero():
     require_float32("relu_forward/backward", [("out", out), ("dx", dx)], DTYPE_HINT)
     expected = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
     if rel_error(dx, expected) > 0:
-        hint = "dx is dout where the forward INPUT was positive and 0 elsewhere"
+        hint = "which entries pass the gradient is decided by the forward INPUT (the cache)"
         if rel_error(dx, np.where(x >= 0, 1.0, 0.0)) == 0:
             hint = ("the subgradient at exactly 0 is 0: an input of exactly 0 passes no "
                     "gradient (it is not positive)")

@@ -60,8 +60,10 @@ _BLOCKS = "0. The building blocks"
 _FC_DROPOUT = "4. Fully connected network with dropout"
 _SOLVER = "4b. The Solver: one training step and the accuracy check"
 
-# In the order a student works: Dropout.ipynb first (building blocks, dropout, the network,
-# the Solver), then BatchNormalization.ipynb.
+# In the order a student works: Dropout.ipynb up to 6b (building blocks, dropout, the network,
+# the Solver), BatchNormalization.ipynb up to 3, then the rest of each (Dropout's 6c and 6d train
+# batchnorm networks). tests/tooling/test_release_order.py checks that each section names its
+# functions and that no cell earlier in that order uses them.
 SECTIONS = {
     "affine_forward": Where(_DROPOUT, _BLOCKS, "affine"),
     "affine_backward": Where(_DROPOUT, _BLOCKS, "affine"),
