@@ -26,11 +26,13 @@ run: data                             ## the main job (see README)
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
+# Two pytest workers (pytest-xdist): the single-threaded tests keep both cores busy; each test
+# module, and each notebook's cells, stay together on one worker (--dist loadscope).
 test: data                            ## every test: unit tests and nbval of both notebooks
-	$(PY) -m pytest tests --durations=30 $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
+	$(PY) -m pytest tests -n 2 --dist loadscope --durations=30 $(NBVAL) notebooks/Dropout.ipynb notebooks/BatchNormalization.ipynb
 
 test-fast: setup                      ## every test but the end-to-end ones (marked slow); no notebooks
-	$(PY) -m pytest tests -m "not slow"
+	$(PY) -m pytest tests -n 2 -m "not slow"
 
 lint: setup
 	$(PY) -m ruff check .
