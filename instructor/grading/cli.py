@@ -16,7 +16,7 @@ from pathlib import Path
 
 from instructor.grading import launch, preflight, runner, sandbox, sandbox_view
 from instructor.grading import rubric as rubric_mod
-from instructor.grading.workspace import build_kit
+from instructor.grading.workspace import build_kit, check_kit
 
 
 def add_arguments(p):
@@ -94,10 +94,9 @@ def main_args(args):
 
 def _run(args):
     runner.discover(args.submissions)   # fail fast, before building the kit
-    if args.kit and not (Path(args.kit) / "kit.json").is_file():
-        raise ValueError(f"--kit {args.kit}: not a grading kit (no kit.json); give the .kit "
-                         "folder of an earlier run's output, or leave --kit out")
     rub = _load_rubric(args)
+    if args.kit:
+        check_kit(args.kit, rub)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     out.chmod(0o700)   # grades, feedback and the kit: not readable by the sandboxes' uids

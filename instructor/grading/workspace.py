@@ -128,7 +128,7 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
     for rel in hidden:
         _copy(repo / rel, out / "hidden" / rel)
     (out / "hidden").mkdir(exist_ok=True)
-    meta = {"student_files": list(STUDENT_CODE_FILES),
+    meta = {"student_files": list(STUDENT_CODE_FILES), "given": sorted(rubric.given),
             "notebooks": list(rubric.notebooks), "hidden": hidden, "test_ids": []}
     (out / "kit.json").write_text(json.dumps(meta, indent=1))
     if rubric.needs_tests:
@@ -140,6 +140,24 @@ def build_kit(repo, out, rubric, release_dir=None, reference_dir=None):
 
 def kit_meta(kit):
     return json.loads((Path(kit) / "kit.json").read_text())
+
+
+def check_kit(kit, rubric):
+    """Raise ValueError unless the kit folder ``kit`` (of an earlier run, ``--kit``) was built
+    for what ``rubric`` grades: its notebooks, its given functions (the release inside the
+    kit), and the hidden tests' ids when it grades hidden tests."""
+    if not (Path(kit) / "kit.json").is_file():
+        raise ValueError(f"--kit {kit}: not a grading kit (no kit.json); give the .kit "
+                         "folder of an earlier run's output, or leave --kit out")
+    meta = kit_meta(kit)
+    built = {"notebooks": meta["notebooks"], "given": meta.get("given"),
+             "hidden tests": bool(meta["test_ids"]) or not rubric.needs_tests}
+    wanted = {"notebooks": list(rubric.notebooks), "given": sorted(rubric.given),
+              "hidden tests": True}
+    wrong = [f"{k}: kit {built[k]}, rubric {wanted[k]}" for k in built if built[k] != wanted[k]]
+    if wrong:
+        raise ValueError(f"--kit {kit} was built for another rubric ({'; '.join(wrong)}); "
+                         "grade without --kit, which builds the kit for this rubric")
 
 
 def pack_kit(kit):

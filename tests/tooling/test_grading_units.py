@@ -23,7 +23,7 @@ from instructor.grading import (
 )
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.limits import GiB, Limits, MiB
-from instructor.grading.workspace import SubmissionError, read_submission
+from instructor.grading.workspace import SubmissionError, check_kit, read_submission
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -157,6 +157,25 @@ GOOD = {"item": [{"id": "a", "points": 2, "tests": ["t.py::test_a*"], "all_or_no
                   "partial": True},
                  {"id": "c", "points": 1, "own_notebook": "N.ipynb"}],
         "files": {"notebooks": ["N.ipynb"]}}
+
+
+@pytest.mark.parametrize("built, message", [
+    ({}, None),
+    ({"notebooks": ["M.ipynb"]}, "notebooks: kit ['M.ipynb'], rubric ['N.ipynb']"),
+    ({"given": ["relu_forward"]}, "given: kit ['relu_forward'], rubric []"),
+    ({"given": None}, "given: kit None, rubric []"),   # a kit from before the given list
+    ({"test_ids": []}, "hidden tests: kit False, rubric True"),
+])
+def test_a_kit_of_an_earlier_run_must_be_built_for_the_rubric(tmp_path, built, message):
+    meta = {"notebooks": ["N.ipynb"], "given": [], "test_ids": ["t.py::test_a"], **built}
+    (tmp_path / "kit.json").write_text(json.dumps(meta))
+    rub = rubric_mod.from_dict(GOOD)
+    if message is None:
+        check_kit(tmp_path, rub)
+        return
+    with pytest.raises(ValueError, match="was built for another rubric") as info:
+        check_kit(tmp_path, rub)
+    assert message in str(info.value) and "grade without --kit" in str(info.value)
 
 
 @pytest.mark.parametrize("change, message", [
