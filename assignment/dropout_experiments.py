@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from assignment.experiments import run_parallel
+from assignment.experiments import check_data, run_parallel
 from assignment.fc_net import FullyConnectedNet
 from assignment.layer_utils import affine_relu_forward, hidden_layer_forward
 from assignment.layers import affine_forward, dropout_forward
@@ -72,11 +72,19 @@ class Solved:
     seconds: float
 
 
-def _check_data(data):
-    missing = [key for key in ("X_train", "y_train", "X_val", "y_val") if key not in data]
-    if missing:
-        raise ValueError(f"data has no {', '.join(missing)}; expected the dict of "
-                         "get_CIFAR10_data() (or one with the same keys)")
+def _adam_solver(data, hidden_dims, normalization, keep_ratio, num_epochs, batch_size,
+                 learning_rate, seed):
+    """The float32 FullyConnectedNet (built right after np.random.seed(seed)) and its quiet
+    Adam Solver, as :func:`solve` and :func:`train_network` train them."""
+    check_data(data)
+    np.random.seed(seed)
+    model = FullyConnectedNet(list(hidden_dims), input_dim=int(np.prod(data["X_train"].shape[1:])),
+                              normalization=normalization, dropout_keep_ratio=keep_ratio,
+                              dtype=np.float32)
+    solver = Solver(model, data, num_epochs=num_epochs, batch_size=batch_size,
+                    update_rule="adam", optim_config={"learning_rate": learning_rate},
+                    verbose=False)
+    return model, solver
 
 
 def solve(data, hidden_dims, keep_ratio=1, num_epochs=25, batch_size=100, learning_rate=5e-4,
@@ -92,13 +100,8 @@ def solve(data, hidden_dims, keep_ratio=1, num_epochs=25, batch_size=100, learni
 
     Returns a Solved.
     """
-    _check_data(data)
-    np.random.seed(seed)
-    model = FullyConnectedNet(list(hidden_dims), input_dim=int(np.prod(data["X_train"].shape[1:])),
-                              dropout_keep_ratio=keep_ratio, dtype=np.float32)
-    solver = Solver(model, data, num_epochs=num_epochs, batch_size=batch_size,
-                    update_rule="adam", optim_config={"learning_rate": learning_rate},
-                    verbose=False)
+    model, solver = _adam_solver(data, hidden_dims, None, keep_ratio, num_epochs, batch_size,
+                                 learning_rate, seed)
     start = time.perf_counter()
     solver.train()
     return Solved(model, list(solver.train_acc_history), list(solver.val_acc_history),
@@ -148,14 +151,8 @@ def train_network(data, hidden_dims, normalization=None, keep_ratio=1, num_epoch
     (test mode) on all V examples before training and after every epoch; nothing else is
     evaluated.
     """
-    _check_data(data)
-    np.random.seed(seed)
-    model = FullyConnectedNet(list(hidden_dims), input_dim=int(np.prod(data["X_train"].shape[1:])),
-                              normalization=normalization, dropout_keep_ratio=keep_ratio,
-                              dtype=np.float32)
-    solver = Solver(model, data, num_epochs=num_epochs, batch_size=batch_size,
-                    update_rule="adam", optim_config={"learning_rate": learning_rate},
-                    verbose=False)
+    model, solver = _adam_solver(data, hidden_dims, normalization, keep_ratio, num_epochs,
+                                 batch_size, learning_rate, seed)
     steps_per_epoch = max(data["X_train"].shape[0] // batch_size, 1)
     start = time.perf_counter()
     val_acc = [solver.check_accuracy(data["X_val"], data["y_val"])]

@@ -126,7 +126,8 @@ class History:
     seconds: float
 
 
-def _check_data(data):
+def check_data(data):
+    """Raise ValueError unless ``data`` is a dict with the keys of get_CIFAR10_data()'s."""
     if not hasattr(data, "keys") or any(key not in data for key in _DATA_KEYS):
         raise ValueError(
             f"data must be a dict with keys {', '.join(_DATA_KEYS)} (numpy arrays), got "
@@ -144,7 +145,7 @@ def train(run, data):
     Returns a History. The Solver checks the accuracy on (up to) 1000 training examples and
     on the whole validation set, after the first iteration and after every epoch, as in CS231n.
     """
-    _check_data(data)
+    check_data(data)
     model = run.build(input_dim=int(np.prod(data["X_train"].shape[1:])))
     solver = Solver(
         model,
@@ -337,7 +338,7 @@ def train_all(runs, data, processes=None):
     - data: dict with X_train (N, ...), y_train (N,), X_val (V, ...), y_val (V,).
     - processes: see run_parallel.
     """
-    _check_data(data)
+    check_data(data)
     num_train = data["X_train"].shape[0]
 
     def cost(run):  # Python overhead per layer and iteration dominates these small networks
