@@ -9,14 +9,18 @@ from pathlib import Path
 from instructor import markers, release
 from instructor.release import stubs
 
+CACHES = {"__pycache__", ".pytest_cache"}
 
-def tree_digest(root):
-    """{relative path: sha256} of every file under root."""
+
+def tree_digest(root, skip_caches=False):
+    """{relative path: sha256} of every file under root. ``skip_caches``: leave out what running
+    Python writes (bytecode, pytest's cache) and symbolic links, for a tree that code runs in
+    (test_redteam's check that grading changed no file outside the sandbox)."""
     root = Path(root)
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not (skip_caches and (p.is_symlink() or CACHES & set(p.parts)))
     }
 
 

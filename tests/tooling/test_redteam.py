@@ -24,7 +24,6 @@ that the sandbox tests already run against such a grader (``COVERED_UNPRIVILEGED
 """
 
 import csv
-import hashlib
 import importlib.util
 import json
 import os
@@ -44,6 +43,7 @@ from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
 from instructor.grading.workspace import build_kit
 from tests.tooling import unprivileged
+from tests.tooling.release_proofs import tree_digest
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = sorted((Path(__file__).parent / "redteam").glob("*.py"))
@@ -85,16 +85,6 @@ def load(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def tree_digest(root):
-    """Path -> sha256 of every file under ``root`` (caches and bytecode aside)."""
-    out = {}
-    for p in sorted(Path(root).rglob("*")):
-        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts \
-                and ".pytest_cache" not in p.parts:
-            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def grading_run(subs, out, kit, rubric_path):
@@ -182,8 +172,10 @@ def graded(request, tmp_path_factory, mini_reference):
             attacks[name] = module
 
     def outside():
-        return {"repo": tree_digest(REPO / "assignment") | tree_digest(REPO / "tests"),
-                "kit": tree_digest(kit), "submissions": tree_digest(subs)}
+        return {"repo": tree_digest(REPO / "assignment", skip_caches=True)
+                | tree_digest(REPO / "tests", skip_caches=True),
+                "kit": tree_digest(kit, skip_caches=True),
+                "submissions": tree_digest(subs, skip_caches=True)}
 
     before = outside()
     start = time.monotonic()
