@@ -65,6 +65,7 @@ from instructor.release.files import hidden_test_files, private_files, shipped_f
 from instructor.release.leaks import check_leaks, secret_regions
 from instructor.release.notebooks import (
     cell_source,
+    heading_cells,
     notebook_headings,
     parse_cell,
     read_notebook,
@@ -89,7 +90,8 @@ __all__ = [
     "DEFAULT_EPOCH", "KEEP_CELL_METADATA", "KEEP_NOTEBOOK_METADATA", "NOTEBOOK_ANSWER", "Build",
     "ReleaseError", "build_all", "build_solution", "build_student", "cell_source",
     "check_given", "check_leaks", "configured_given", "execute_notebook", "fill_in",
-    "hidden_test_files", "notebook_headings", "parse_cell", "private_files", "read_notebook",
+    "heading_cells", "hidden_test_files", "notebook_headings", "parse_cell", "private_files",
+    "read_notebook",
     "region_functions", "register", "render_mixed", "secret_regions", "shipped_files",
     "source_regions", "student_code_files", "write_notebook_text", "write_zip",
 ]

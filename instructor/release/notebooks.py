@@ -41,16 +41,22 @@ def _heading(line):
     return None
 
 
-def notebook_headings(nb):
-    """The markdown heading texts of a notebook dict, in order."""
+def heading_cells(nb):
+    """The markdown headings of a notebook dict, in order: [(cell index, level, text)], the
+    level being the number of ``#``."""
     out = []
-    for cell in nb.get("cells", []):
+    for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") == "markdown":
             for line in cell_source(cell).splitlines():
                 h = _heading(line)
                 if h:
-                    out.append(h)
+                    out.append((index, len(line.strip()) - len(line.strip().lstrip("#")), h))
     return out
+
+
+def notebook_headings(nb):
+    """The markdown heading texts of a notebook dict, in order."""
+    return [text for _, _, text in heading_cells(nb)]
 
 
 def cell_kind(cell):

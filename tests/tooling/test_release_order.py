@@ -22,7 +22,7 @@ import copy
 import re
 from pathlib import Path
 
-from instructor.release import cell_source, read_notebook, sections
+from instructor.release import cell_source, heading_cells, read_notebook, sections
 
 REPO = Path(__file__).resolve().parents[2]
 DROPOUT, BN = "Dropout.ipynb", "BatchNormalization.ipynb"
@@ -43,25 +43,10 @@ NORMALIZATION_NEEDS = {
     "layernorm": ("layernorm_forward", "layernorm_backward", "affine_norm_relu_forward",
                   "affine_norm_relu_backward"),
 }
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
-
-
-def headings(nb):
-    """[(cell index, level, text)] of the markdown headings of a notebook dict."""
-    found = []
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] == "markdown":
-            for line in cell_source(cell).splitlines():
-                m = _HEADING.match(line)
-                if m:
-                    found.append((i, len(m.group(1)), m.group(2)))
-    return found
-
-
 def section_cells(nb, section):
     """The cell indices of `section`: its heading's cell up to the next heading of the same or
     a higher level (exclusive). Raises AssertionError if the heading is missing."""
-    heads = headings(nb)
+    heads = heading_cells(nb)
     for k, (start, level, text) in enumerate(heads):
         if text == section:
             end = next((i for i, lv, _ in heads[k + 1:] if lv <= level and i > start),
@@ -184,7 +169,7 @@ SHORT = {DROPOUT: "Dropout", BN: "BatchNorm"}
 def section_number(nb, section):
     """The number of a section ("4b"), or of the numbered heading it sits under."""
     start = heading_cell(nb, section)
-    for i, _, text in reversed(headings(nb)):
+    for i, _, text in reversed(heading_cells(nb)):
         m = re.match(r"(\d+[a-z]?)\. ", text)
         if i <= start and m:
             return m.group(1)
