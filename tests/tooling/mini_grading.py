@@ -119,3 +119,17 @@ def make_zip(path, files):
 
 def solution_files():
     return {rel: (REPO / rel).read_text() for rel in STUDENT_CODE_FILES}
+
+
+def mini_kit(tmp, kit_dir, rubric, reference):
+    """A grading kit in ``kit_dir`` for ``rubric``: the stand-in release (in ``tmp/release``)
+    and ``reference`` (the executed :func:`mini_notebook`, as a dict; in ``tmp/refs``) as the
+    reference notebook Mini.ipynb."""
+    from instructor.grading.workspace import build_kit
+
+    refs = Path(tmp) / "refs"
+    refs.mkdir()
+    (refs / "Mini.ipynb").write_text(json.dumps(reference))
+    shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", refs)
+    return build_kit(REPO, kit_dir, rubric, release_dir=fake_release(Path(tmp) / "release"),
+                     reference_dir=refs)

@@ -31,13 +31,12 @@ import pytest
 
 from instructor.grading import report, runner, sandbox
 from instructor.grading import rubric as rubric_mod
-from instructor.grading.workspace import build_kit
 from tests.tooling.counting_server import counting_server
 from tests.tooling.mini_grading import (
     WRONG_BN,
     execute,
-    fake_release,
     make_zip,
+    mini_kit,
     mini_notebook,
     solution_files,
     stub_regions,
@@ -111,11 +110,7 @@ def setup(tmp_path_factory, listener, mini_reference):
     rub = rubric_mod.load(rub_path)
     sol = solution_files()
     reference = mini_reference   # tests/tooling/conftest.py
-    (tmp / "refs").mkdir()
-    (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
-    shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
-    kit = build_kit(REPO, tmp / "kit", rub, release_dir=fake_release(tmp / "release"),
-                    reference_dir=tmp / "refs")
+    kit = mini_kit(tmp, tmp / "kit", rub, reference)
 
     subs = tmp / "submissions"
     subs.mkdir()

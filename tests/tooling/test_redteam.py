@@ -41,7 +41,6 @@ import pytest
 from assignment.collect import STUDENT_CODE_FILES
 from instructor.grading import cli, report, sandbox
 from instructor.grading import rubric as rubric_mod
-from instructor.grading.workspace import build_kit
 from tests.tooling import unprivileged
 from tests.tooling.release_proofs import tree_digest
 
@@ -123,7 +122,7 @@ def run_as_child(tmp):
 
 @pytest.fixture(scope="module", params=MODES)
 def graded(request, tmp_path_factory, mini_reference):
-    from tests.tooling.mini_grading import fake_release, mini_notebook, stub_regions
+    from tests.tooling.mini_grading import mini_kit, mini_notebook, stub_regions
 
     mode = request.param
     unprivileged.in_mode(mode)
@@ -136,13 +135,9 @@ def graded(request, tmp_path_factory, mini_reference):
     (tmp / "rubric.toml").write_text(RUBRIC)
     rub = rubric_mod.load(tmp / "rubric.toml")
     reference = mini_reference   # tests/tooling/conftest.py
-    (tmp / "refs").mkdir()
-    (tmp / "refs" / "Mini.ipynb").write_text(json.dumps(reference))
-    shutil.copy2(REPO / "notebooks" / "nbval_sanitize.cfg", tmp / "refs")
     out = tmp / "GRADES"
     out.mkdir(mode=0o700)   # as `python -m instructor grade` makes it
-    kit = build_kit(REPO, out / ".kit", rub, release_dir=fake_release(tmp / "release"),
-                    reference_dir=tmp / "refs")
+    kit = mini_kit(tmp, out / ".kit", rub, reference)
 
     subs = tmp / "submissions"
     subs.mkdir()
